@@ -1,0 +1,661 @@
+//! The store: one file, one writer lock, one index, and the current
+//! generation of the file (compaction starts a new one).
+//!
+//! Lock order, everywhere: `writer` -> `index` -> `generation`. Readers take
+//! only `index` (read) then `generation` (read), so they never wait on a
+//! write in progress beyond the index update itself.
+
+use crate::entry::EntryHandle;
+use crate::error::{Error, Result};
+use crate::format::{self, Metadata, METADATA_SIZE, TOMBSTONE};
+use crate::hash::compute_hash;
+use crate::index::KeyIndex;
+use crate::mapping::{ReadMap, ViewMap};
+use crate::recovery;
+use crate::registry;
+use std::fs::{File, OpenOptions as FsOpenOptions};
+use std::io::{self, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// Payloads at least this large are written straight from the caller's
+/// slice instead of being copied into the batch buffer.
+const DIRECT_WRITE_MIN: usize = 1 << 20;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenOptions {
+    /// Create the file if it is missing (`DataStore.open`); `false` for `openExisting`.
+    pub create: bool,
+    /// Cut a file with no valid prefix to empty instead of failing with `ERR_NOT_A_STORE`.
+    pub repair: bool,
+    /// fsync after every write or batch before it returns.
+    pub durable: bool,
+}
+
+/// One write operation of a batch.
+#[derive(Clone, Copy)]
+pub enum Op<'a> {
+    Put(u64, &'a [u8]),
+    Delete(u64),
+}
+
+/// A live generation of the file: the handle maps are made from, and the
+/// current maps. Compaction replaces the whole generation.
+pub(crate) struct Generation {
+    pub(crate) id: u64,
+    /// Opened read-only and never locked, so maps made from it keep no lock alive.
+    file: File,
+    read: RwLock<Arc<ReadMap>>,
+    view: Mutex<Arc<ViewMap>>,
+}
+
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+impl Generation {
+    fn new(file: File, map: Arc<ReadMap>) -> Generation {
+        Generation {
+            id: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
+            file,
+            read: RwLock::new(map),
+            view: Mutex::new(Arc::new(ViewMap::new_empty())),
+        }
+    }
+
+    /// A read map covering at least `need` bytes (remapped to `tail` if not).
+    pub(crate) fn read_map(&self, need: u64, tail: u64) -> io::Result<Arc<ReadMap>> {
+        {
+            let cur = read(&self.read);
+            if cur.len() >= need {
+                return Ok(cur.clone());
+            }
+        }
+        let mut cur = write(&self.read);
+        if cur.len() < need {
+            *cur = Arc::new(ReadMap::new(&self.file, tail)?);
+        }
+        Ok(cur.clone())
+    }
+
+    /// A private view covering at least `need` bytes (a new one of `tail` bytes if not).
+    pub(crate) fn view_map(&self, need: u64, tail: u64) -> io::Result<Arc<ViewMap>> {
+        let mut cur = lock(&self.view);
+        if cur.len() < need {
+            *cur = Arc::new(ViewMap::new(&self.file, tail)?);
+        }
+        Ok(cur.clone())
+    }
+}
+
+struct Writer {
+    /// The locked read-write handle; `None` once the store is dropped.
+    file: File,
+    tail: u64,
+}
+
+pub struct Store {
+    path: PathBuf,
+    durable: bool,
+    writer: Mutex<Writer>,
+    index: RwLock<KeyIndex>,
+    generation: RwLock<Arc<Generation>>,
+    /// The published tail: every byte below it is written and indexed.
+    tail: AtomicU64,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+pub(crate) fn read<T>(m: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    m.read().unwrap_or_else(|e| e.into_inner())
+}
+pub(crate) fn write<T>(m: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    m.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The registry key of a path: its canonical form (the file may not exist yet).
+fn canonical(path: &Path) -> io::Result<PathBuf> {
+    match path.canonicalize() {
+        Ok(p) => Ok(p),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let name = path.file_name().ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+            let parent = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.canonicalize()?,
+                _ => std::env::current_dir()?,
+            };
+            Ok(parent.join(name))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Takes the advisory exclusive lock that keeps a second process out.
+fn lock_file(file: &File) -> Result<()> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::StoreLocked),
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
+}
+
+impl Store {
+    /// Opens (or shares, if this process has it open already) the store at `path`.
+    pub fn open(path: impl AsRef<Path>, opts: OpenOptions) -> Result<Arc<Store>> {
+        let path = path.as_ref();
+        if !opts.create && !path.exists() {
+            return Err(io::Error::new(io::ErrorKind::NotFound, format!("no such file: {}", path.display())).into());
+        }
+        let key = canonical(path)?;
+        registry::get_or_open(key.clone(), || Store::open_new(key, opts))
+    }
+
+    fn open_new(path: PathBuf, opts: OpenOptions) -> Result<Store> {
+        let file = FsOpenOptions::new().read(true).write(true).create(opts.create).truncate(false).open(&path)?;
+        if file.metadata()?.is_dir() {
+            return Err(io::Error::from_raw_os_error(21).into());
+        }
+        lock_file(&file)?;
+        let os_len = file.metadata()?.len();
+        let ro = File::open(&path)?;
+        let map = ReadMap::new(&ro, os_len)?;
+        let valid = recovery::valid_prefix_len(map.bytes());
+        if valid == 0 && os_len > 0 && !opts.repair {
+            return Err(Error::NotAStore(format!(
+                "{} is not a SIMD R Drive store (no valid entry chain in its {os_len} bytes); \
+                 it was left untouched (pass {{ repair: true }} to cut it to empty)",
+                path.display()
+            )));
+        }
+        let map = if valid < os_len {
+            // Nothing else maps this file: this process has no other engine
+            // for it (registry) and other processes are locked out.
+            drop(map);
+            file.set_len(valid)?;
+            file.sync_all()?;
+            ReadMap::new(&ro, valid)?
+        } else {
+            map
+        };
+        let index = KeyIndex::build(map.bytes());
+        let mut file = file;
+        file.seek(SeekFrom::Start(valid))?;
+        Ok(Store {
+            path,
+            durable: opts.durable,
+            writer: Mutex::new(Writer { file, tail: valid }),
+            index: RwLock::new(index),
+            generation: RwLock::new(Arc::new(Generation::new(ro, Arc::new(map)))),
+            tail: AtomicU64::new(valid),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    // ---- writes -------------------------------------------------------
+
+    /// Appends a batch in one write and publishes it in one index update.
+    /// All-or-nothing: every op is validated before any byte is written.
+    /// A `[0x00]` payload is written as a tombstone only with `allow_null`.
+    pub fn apply(&self, ops: &[Op<'_>], allow_null: bool) -> Result<u64> {
+        for op in ops {
+            if let Op::Put(_, payload) = op {
+                validate_payload(payload, allow_null)?;
+            }
+        }
+        let mut w = lock(&self.writer);
+        if ops.is_empty() {
+            return Ok(w.tail);
+        }
+        let base = w.tail;
+        let mut buf = Vec::with_capacity(small_batch_size(ops));
+        let mut pos = base; // file offset of buf[0]
+        let mut updates: Vec<(u64, Option<u64>)> = Vec::with_capacity(ops.len());
+        let mut tail = base;
+        let result = (|| -> io::Result<()> {
+            for op in ops {
+                match *op {
+                    Op::Put(h, p) if p == TOMBSTONE => {
+                        tail = format::encode_tombstone(&mut buf, pos, h);
+                        updates.push((h, None));
+                    }
+                    Op::Delete(h) => {
+                        tail = format::encode_tombstone(&mut buf, pos, h);
+                        updates.push((h, None));
+                    }
+                    Op::Put(h, p) if p.len() >= DIRECT_WRITE_MIN => {
+                        // Large payload: write it from the caller's memory.
+                        let prev = tail;
+                        buf.resize(buf.len() + format::pad_len(prev) as usize, 0);
+                        w.file.write_all(&buf)?;
+                        w.file.write_all(p)?;
+                        let m = prev + format::pad_len(prev) + p.len() as u64;
+                        buf.clear();
+                        let meta = Metadata { key_hash: h, prev_offset: prev, checksum: format::checksum(p) };
+                        buf.extend_from_slice(&meta.encode());
+                        pos = m;
+                        tail = m + METADATA_SIZE as u64;
+                        updates.push((h, Some(m)));
+                    }
+                    Op::Put(h, p) => {
+                        tail = format::encode_entry(&mut buf, pos, h, p);
+                        updates.push((h, Some(tail - METADATA_SIZE as u64)));
+                    }
+                }
+            }
+            w.file.write_all(&buf)?;
+            if self.durable {
+                w.file.sync_data()?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            // Leave no partial entry behind: cut back to the last published tail.
+            let _ = w.file.set_len(base);
+            let _ = w.file.seek(SeekFrom::Start(base));
+            return Err(e.into());
+        }
+        w.tail = tail;
+        self.publish(tail, &updates);
+        Ok(tail)
+    }
+
+    /// Makes written entries visible: index updates and the tail, together.
+    pub(crate) fn publish(&self, tail: u64, updates: &[(u64, Option<u64>)]) {
+        let mut index = write(&self.index);
+        for &(h, m) in updates {
+            match m {
+                Some(m) => index.insert(h, m),
+                None => index.remove(h),
+            }
+        }
+        self.tail.store(tail, Ordering::Release);
+    }
+
+    pub fn write(&self, key: &[u8], payload: &[u8]) -> Result<u64> {
+        self.apply(&[Op::Put(compute_hash(key), payload)], false)
+    }
+
+    pub fn write_with_key_hash(&self, key_hash: u64, payload: &[u8]) -> Result<u64> {
+        self.apply(&[Op::Put(key_hash, payload)], false)
+    }
+
+    pub fn batch_write(&self, entries: &[(&[u8], &[u8])]) -> Result<u64> {
+        let ops: Vec<Op> = entries.iter().map(|(k, p)| Op::Put(compute_hash(k), p)).collect();
+        self.apply(&ops, false)
+    }
+
+    pub fn batch_write_with_key_hashes(&self, entries: &[(u64, &[u8])], allow_null: bool) -> Result<u64> {
+        let ops: Vec<Op> = entries.iter().map(|&(h, p)| Op::Put(h, p)).collect();
+        self.apply(&ops, allow_null)
+    }
+
+    pub fn delete(&self, key: &[u8]) -> Result<u64> {
+        self.batch_delete_key_hashes(&[compute_hash(key)])
+    }
+
+    pub fn batch_delete(&self, keys: &[&[u8]]) -> Result<u64> {
+        let hashes: Vec<u64> = keys.iter().map(|k| compute_hash(k)).collect();
+        self.batch_delete_key_hashes(&hashes)
+    }
+
+    /// Writes tombstones for the keys that are live; absent keys write nothing.
+    pub fn batch_delete_key_hashes(&self, hashes: &[u64]) -> Result<u64> {
+        let mut w = lock(&self.writer);
+        let live: Vec<u64> = {
+            let index = read(&self.index);
+            let mut seen = hashbrown::HashSet::new();
+            hashes.iter().copied().filter(|&h| index.contains(h) && seen.insert(h)).collect()
+        };
+        if live.is_empty() {
+            return Ok(w.tail);
+        }
+        let base = w.tail;
+        let mut buf = Vec::with_capacity(live.len() * (1 + METADATA_SIZE));
+        let mut tail = base;
+        for &h in &live {
+            tail = format::encode_tombstone(&mut buf, base, h);
+        }
+        let res = w.file.write_all(&buf).and_then(|_| if self.durable { w.file.sync_data() } else { Ok(()) });
+        if let Err(e) = res {
+            let _ = w.file.set_len(base);
+            let _ = w.file.seek(SeekFrom::Start(base));
+            return Err(e.into());
+        }
+        w.tail = tail;
+        let updates: Vec<(u64, Option<u64>)> = live.iter().map(|&h| (h, None)).collect();
+        self.publish(tail, &updates);
+        Ok(tail)
+    }
+
+    /// Writes `new_key` with `old_key`'s payload and a tombstone for `old_key`,
+    /// in one append (a crash keeps both or neither).
+    pub fn rename(&self, old_key: &[u8], new_key: &[u8]) -> Result<u64> {
+        if old_key == new_key {
+            return Err(Error::invalid("cannot rename a key to itself"));
+        }
+        let old = compute_hash(old_key);
+        let entry = self.read_with_key_hash(old)?.ok_or(Error::KeyNotFound)?;
+        self.apply(&[Op::Put(compute_hash(new_key), entry.payload()), Op::Delete(old)], false)
+    }
+
+    /// Copies the live entry of `key` into `target`; returns the target's tail.
+    pub fn copy(&self, key: &[u8], target: &Store) -> Result<u64> {
+        if std::ptr::eq(self, target) {
+            return Err(Error::invalid("cannot copy an entry into the same store; use rename"));
+        }
+        let entry = self.read(key)?.ok_or(Error::KeyNotFound)?;
+        target.apply(&[Op::Put(entry.key_hash(), entry.payload())], false)
+    }
+
+    /// Copies then deletes; returns this store's tail after the tombstone.
+    pub fn transfer(&self, key: &[u8], target: &Store) -> Result<u64> {
+        self.copy(key, target)?;
+        self.delete(key)
+    }
+
+    /// fsync of the file's data.
+    pub fn sync(&self) -> Result<()> {
+        let w = lock(&self.writer);
+        w.file.sync_data()?;
+        Ok(())
+    }
+
+    // ---- reads --------------------------------------------------------
+
+    pub fn read(&self, key: &[u8]) -> Result<Option<EntryHandle>> {
+        self.read_with_key_hash(compute_hash(key))
+    }
+
+    pub fn read_with_key_hash(&self, key_hash: u64) -> Result<Option<EntryHandle>> {
+        let index = read(&self.index);
+        let Some(m) = index.get(key_hash) else { return Ok(None) };
+        let map = self.current_read_map(m + METADATA_SIZE as u64)?;
+        drop(index);
+        Ok(EntryHandle::at(map, m))
+    }
+
+    pub fn exists(&self, key: &[u8]) -> bool {
+        self.exists_with_key_hash(compute_hash(key))
+    }
+
+    pub fn exists_with_key_hash(&self, key_hash: u64) -> bool {
+        read(&self.index).contains(key_hash)
+    }
+
+    /// Reads `hashes`; when `keys` are given each must hash to its hash
+    /// (`ERR_HASH_COLLISION` otherwise) and they must be as many.
+    pub fn batch_read_hashed_keys(&self, hashes: &[u64], keys: Option<&[&[u8]]>) -> Result<Vec<Option<EntryHandle>>> {
+        if let Some(keys) = keys {
+            if keys.len() != hashes.len() {
+                return Err(Error::invalid("keys and hashes differ in length"));
+            }
+            for (k, &h) in keys.iter().zip(hashes) {
+                if compute_hash(k) != h {
+                    return Err(Error::HashCollision(format!(
+                        "key of {} bytes does not hash to {h:#018x}",
+                        k.len()
+                    )));
+                }
+            }
+        }
+        let index = read(&self.index);
+        let tail = self.tail.load(Ordering::Acquire);
+        let map = self.current_read_map(tail)?;
+        Ok(hashes.iter().map(|&h| index.get(h).and_then(|m| EntryHandle::at(map.clone(), m))).collect())
+    }
+
+    pub fn batch_read(&self, keys: &[&[u8]]) -> Result<Vec<Option<EntryHandle>>> {
+        let hashes: Vec<u64> = keys.iter().map(|k| compute_hash(k)).collect();
+        self.batch_read_hashed_keys(&hashes, None)
+    }
+
+    /// The last entry written, or `None` if the store is empty or it is a tombstone.
+    pub fn read_last_entry(&self) -> Result<Option<EntryHandle>> {
+        let _index = read(&self.index);
+        let tail = self.tail.load(Ordering::Acquire);
+        if tail == 0 {
+            return Ok(None);
+        }
+        let map = self.current_read_map(tail)?;
+        Ok(EntryHandle::at(map, tail - METADATA_SIZE as u64).filter(|e| !e.is_tombstone()))
+    }
+
+    pub fn len(&self) -> usize {
+        read(&self.index).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The tail: the end of the last entry, whatever the OS length.
+    pub fn file_size(&self) -> u64 {
+        self.tail.load(Ordering::Acquire)
+    }
+
+    /// Read map of the current generation covering `need` bytes.
+    /// Call with the index lock held, so offsets and map agree.
+    fn current_read_map(&self, need: u64) -> Result<Arc<ReadMap>> {
+        let generation = read(&self.generation).clone();
+        Ok(generation.read_map(need, self.tail.load(Ordering::Acquire))?)
+    }
+
+    // ---- zero-copy views for JavaScript ------------------------------------
+
+    /// The metadata offset of `key_hash`'s live entry, checked against the
+    /// caller's view: `Ok(None)` if absent, `Err(())` if the caller's view is
+    /// of another generation or too short (it must fetch [`Store::view`]).
+    pub fn locate(&self, key_hash: u64, generation: u64, view_len: u64) -> std::result::Result<Option<u64>, ()> {
+        let index = read(&self.index);
+        let Some(m) = index.get(key_hash) else { return Ok(None) };
+        if m + METADATA_SIZE as u64 > view_len || read(&self.generation).id != generation {
+            return Err(());
+        }
+        Ok(Some(m))
+    }
+
+    /// Metadata offset of the last entry if it is not a tombstone, checked as in `locate`.
+    pub fn locate_last(&self, generation: u64, view_len: u64) -> std::result::Result<Option<u64>, ()> {
+        let _index = read(&self.index);
+        let tail = self.tail.load(Ordering::Acquire);
+        if tail == 0 {
+            return Ok(None);
+        }
+        if tail > view_len || read(&self.generation).id != generation {
+            return Err(());
+        }
+        let map = self.current_read_map(tail).map_err(|_| ())?;
+        Ok(EntryHandle::at(map, tail - METADATA_SIZE as u64).filter(|e| !e.is_tombstone()).map(|e| e.end_offset()))
+    }
+
+    /// A private, writable view of the current generation covering the tail,
+    /// and that generation's id.
+    pub fn view(&self) -> Result<(Arc<ViewMap>, u64)> {
+        let _index = read(&self.index);
+        let generation = read(&self.generation).clone();
+        let tail = self.tail.load(Ordering::Acquire);
+        Ok((generation.view_map(tail, tail)?, generation.id))
+    }
+
+    // ---- iteration, verification, compaction -------------------------------
+
+    /// Live entries, newest first, as of now (a snapshot).
+    pub fn iter(&self) -> Result<crate::iter::EntryIter> {
+        let _index = read(&self.index);
+        let generation = read(&self.generation).clone();
+        let tail = self.tail.load(Ordering::Acquire);
+        let map = generation.read_map(tail, tail)?;
+        Ok(crate::iter::EntryIter::new(map, tail, generation.id))
+    }
+
+    /// A view of generation `id` covering `need` bytes, if that is still the
+    /// current generation (iterators of an older one fall back to copies).
+    pub fn view_of(&self, id: u64, need: u64) -> Result<Option<Arc<ViewMap>>> {
+        let generation = read(&self.generation).clone();
+        if generation.id != id {
+            return Ok(None);
+        }
+        let tail = self.tail.load(Ordering::Acquire);
+        Ok(Some(generation.view_map(need, tail)?))
+    }
+
+    /// Bytes compaction would reclaim: the tail minus the payload+metadata
+    /// size of every live entry (as the crate computes it).
+    pub fn estimate_compaction_savings(&self) -> Result<u64> {
+        let tail = self.file_size();
+        let live: u64 = self.iter()?.map(|e| e.file_size()).sum();
+        Ok(tail.saturating_sub(live))
+    }
+
+    /// Checks every live entry's checksum, in parallel. Returns the bad ones.
+    pub fn verify(&self) -> Result<Vec<(u64, u64)>> {
+        let (map, offsets) = {
+            let index = read(&self.index);
+            let tail = self.tail.load(Ordering::Acquire);
+            (self.current_read_map(tail)?, index.iter().collect::<Vec<_>>())
+        };
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+        let chunk = offsets.len().div_ceil(threads).max(1);
+        let mut bad: Vec<(u64, u64)> = std::thread::scope(|s| {
+            let handles: Vec<_> = offsets
+                .chunks(chunk)
+                .map(|part| {
+                    let map = &map;
+                    s.spawn(move || {
+                        part.iter()
+                            .filter(|&&(_, m)| !EntryHandle::at(map.clone(), m).is_some_and(|e| e.is_valid_checksum()))
+                            .copied()
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        });
+        bad.sort_unstable_by_key(|&(_, m)| m);
+        Ok(bad)
+    }
+
+    /// Rewrites the live entries into a new file and swaps it in. Handles and
+    /// views taken before keep the old generation's maps (the old file stays
+    /// mapped until they are gone; it is never truncated).
+    pub fn compact(&self) -> Result<()> {
+        let mut w = lock(&self.writer);
+        let tmp_path = compact_path(&self.path);
+        let result = (|| -> Result<(File, u64)> {
+            let mut tmp = FsOpenOptions::new().read(true).write(true).create(true).truncate(true).open(&tmp_path)?;
+            lock_file(&tmp)?;
+            let mut buf = Vec::with_capacity(8 << 20);
+            let mut pos = 0u64; // file offset of buf[0]
+            let mut tail = 0u64;
+            for entry in self.iter()? {
+                tail = format::encode_entry(&mut buf, pos, entry.key_hash(), entry.payload());
+                if buf.len() >= 8 << 20 {
+                    tmp.write_all(&buf)?;
+                    pos += buf.len() as u64;
+                    buf.clear();
+                }
+            }
+            tmp.write_all(&buf)?;
+            tmp.sync_all()?;
+            Ok((tmp, tail))
+        })();
+        let (tmp, tail) = match result {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp_path);
+                return Err(e);
+            }
+        };
+        std::fs::rename(&tmp_path, &self.path)?;
+        sync_dir(&self.path);
+        let ro = File::open(&self.path)?;
+        let map = ReadMap::new(&ro, tail)?;
+        let new_index = KeyIndex::build(map.bytes());
+        let mut tmp = tmp;
+        tmp.seek(SeekFrom::Start(tail))?;
+        w.file = tmp;
+        w.tail = tail;
+        let mut index = write(&self.index);
+        let mut generation = write(&self.generation);
+        *index = new_index;
+        *generation = Arc::new(Generation::new(ro, Arc::new(map)));
+        self.tail.store(tail, Ordering::Release);
+        Ok(())
+    }
+
+    /// Begins a streamed write of one entry (see [`crate::stream::StreamWriter`]).
+    pub fn stream_writer(self: &Arc<Self>, key_hash: u64) -> crate::stream::StreamWriter {
+        crate::stream::StreamWriter::new(self.clone(), key_hash)
+    }
+
+    /// Appends a streamed entry whose payload is in `spool`. Used by `StreamWriter::finish`.
+    pub(crate) fn append_spooled(&self, key_hash: u64, spool: &mut crate::stream::Spool, len: u64, crc: u32) -> Result<u64> {
+        let mut w = lock(&self.writer);
+        let base = w.tail;
+        let pad = format::pad_len(base);
+        let m = base + pad + len;
+        let meta = Metadata { key_hash, prev_offset: base, checksum: crc };
+        let res = (|| -> io::Result<()> {
+            w.file.write_all(&[0u8; 64][..pad as usize])?;
+            spool.copy_into(&mut w.file)?;
+            w.file.write_all(&meta.encode())?;
+            if self.durable {
+                w.file.sync_data()?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = res {
+            let _ = w.file.set_len(base);
+            let _ = w.file.seek(SeekFrom::Start(base));
+            return Err(e.into());
+        }
+        let tail = m + METADATA_SIZE as u64;
+        w.tail = tail;
+        self.publish(tail, &[(key_hash, Some(m))]);
+        Ok(tail)
+    }
+
+    /// Directory of the store file (for temporary spool files).
+    pub(crate) fn dir(&self) -> PathBuf {
+        self.path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    }
+}
+
+fn validate_payload(payload: &[u8], allow_null: bool) -> Result<()> {
+    if payload.is_empty() {
+        return Err(Error::invalid("payload must not be empty"));
+    }
+    if payload == TOMBSTONE && !allow_null {
+        return Err(Error::invalid("a payload of a single 0x00 byte is reserved for tombstones"));
+    }
+    Ok(())
+}
+
+fn small_batch_size(ops: &[Op<'_>]) -> usize {
+    ops.iter()
+        .map(|op| match op {
+            Op::Put(_, p) if p.len() < DIRECT_WRITE_MIN => p.len() + 64 + METADATA_SIZE,
+            _ => 64 + METADATA_SIZE,
+        })
+        .sum()
+}
+
+fn compact_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".compact");
+    path.with_file_name(name)
+}
+
+/// fsync of the directory holding `path` (makes a create or rename durable).
+pub(crate) fn sync_dir(path: &Path) {
+    #[cfg(unix)]
+    if let Some(dir) = path.parent() {
+        if let Ok(d) = File::open(if dir.as_os_str().is_empty() { Path::new(".") } else { dir }) {
+            let _ = d.sync_all();
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}

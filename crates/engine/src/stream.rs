@@ -1,0 +1,101 @@
+//! Streamed writes. The payload is spooled first (in memory up to
+//! `MEMORY_SPOOL`, then in an unnamed temporary file beside the store) and
+//! appended in one go under the writer lock when the stream ends. So a
+//! stream never holds the writer lock while its source produces data (other
+//! writes, from any thread, neither interleave with it nor wait on it), a
+//! source that fails midway leaves nothing behind, and memory stays bounded
+//! whatever the stream's length.
+
+use crate::error::{Error, Result};
+use crate::store::Store;
+use std::fs::File;
+use std::io::{self, Seek, SeekFrom, Write};
+use std::sync::Arc;
+
+const MEMORY_SPOOL: usize = 4 << 20;
+
+pub(crate) enum Spool {
+    Memory(Vec<u8>),
+    File(File),
+}
+
+impl Spool {
+    pub(crate) fn copy_into(&mut self, out: &mut File) -> io::Result<()> {
+        match self {
+            Spool::Memory(v) => out.write_all(v),
+            Spool::File(f) => {
+                f.seek(SeekFrom::Start(0))?;
+                io::copy(f, out).map(|_| ())
+            }
+        }
+    }
+}
+
+pub struct StreamWriter {
+    store: Arc<Store>,
+    key_hash: u64,
+    spool: Spool,
+    crc: crc32fast::Hasher,
+    len: u64,
+    any_nonzero: bool,
+}
+
+impl StreamWriter {
+    pub(crate) fn new(store: Arc<Store>, key_hash: u64) -> StreamWriter {
+        StreamWriter {
+            store,
+            key_hash,
+            spool: Spool::Memory(Vec::new()),
+            crc: crc32fast::Hasher::new(),
+            len: 0,
+            any_nonzero: false,
+        }
+    }
+
+    /// Adds a chunk of the payload.
+    pub fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        self.crc.update(chunk);
+        self.len += chunk.len() as u64;
+        if !self.any_nonzero {
+            self.any_nonzero = chunk.iter().any(|&b| b != 0);
+        }
+        if let Spool::Memory(v) = &mut self.spool {
+            if v.len() + chunk.len() <= MEMORY_SPOOL {
+                v.extend_from_slice(chunk);
+                return Ok(());
+            }
+            let mut f = tempfile::tempfile_in(self.store.dir())?;
+            f.write_all(v)?;
+            self.spool = Spool::File(f);
+        }
+        if let Spool::File(f) = &mut self.spool {
+            f.write_all(chunk)?;
+        }
+        Ok(())
+    }
+
+    /// Payload bytes received so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends the entry; returns the tail. An empty or all-`0x00` stream is
+    /// rejected and writes nothing. Dropping a writer without `finish` discards it.
+    pub fn finish(mut self) -> Result<u64> {
+        if self.len == 0 {
+            return Err(Error::invalid("a streamed payload must not be empty"));
+        }
+        if !self.any_nonzero {
+            return Err(Error::invalid("a streamed payload made only of 0x00 bytes is rejected"));
+        }
+        let crc = self.crc.clone().finalize();
+        self.store.append_spooled(self.key_hash, &mut self.spool, self.len, crc)
+    }
+}
