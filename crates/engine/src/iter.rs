@@ -5,7 +5,8 @@
 use crate::entry::EntryHandle;
 use crate::format::{EntryLocation, Metadata, METADATA_SIZE};
 use crate::index::SpreadHasher;
-use crate::mapping::ReadMap;
+use crate::mapping::{ReadMap, ViewMap};
+use crate::store::Generation;
 use hashbrown::HashSet;
 use std::hash::BuildHasherDefault;
 use std::sync::Arc;
@@ -13,23 +14,20 @@ use std::sync::Arc;
 pub struct EntryIter {
     map: Arc<ReadMap>,
     cursor: u64,
-    generation: u64,
+    generation: Arc<Generation>,
     seen: HashSet<u64, BuildHasherDefault<SpreadHasher>>,
 }
 
 impl EntryIter {
-    pub(crate) fn new(map: Arc<ReadMap>, tail: u64, generation: u64) -> EntryIter {
+    pub(crate) fn new(map: Arc<ReadMap>, tail: u64, generation: Arc<Generation>) -> EntryIter {
         EntryIter { map, cursor: tail, generation, seen: HashSet::default() }
     }
 
-    /// The generation this snapshot belongs to (see `Store::view_of`).
-    pub fn generation(&self) -> u64 {
-        self.generation
-    }
-
-    /// The tail this snapshot started from.
-    pub fn map_len(&self) -> u64 {
-        self.map.len()
+    /// A private view of this snapshot's file generation covering every
+    /// offset the iterator yields (also after a compaction swapped files).
+    pub fn view(&self) -> std::io::Result<Arc<ViewMap>> {
+        let len = self.map.len();
+        self.generation.view_map(len, len)
     }
 
     /// The next live entry's metadata offset (the cheap form of `next`).

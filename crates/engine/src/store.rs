@@ -487,18 +487,7 @@ impl Store {
         let generation = read(&self.generation).clone();
         let tail = self.tail.load(Ordering::Acquire);
         let map = generation.read_map(tail, tail)?;
-        Ok(crate::iter::EntryIter::new(map, tail, generation.id))
-    }
-
-    /// A view of generation `id` covering `need` bytes, if that is still the
-    /// current generation (iterators of an older one fall back to copies).
-    pub fn view_of(&self, id: u64, need: u64) -> Result<Option<Arc<ViewMap>>> {
-        let generation = read(&self.generation).clone();
-        if generation.id != id {
-            return Ok(None);
-        }
-        let tail = self.tail.load(Ordering::Acquire);
-        Ok(Some(generation.view_map(need, tail)?))
+        Ok(crate::iter::EntryIter::new(map, tail, generation))
     }
 
     /// Bytes compaction would reclaim: the tail minus the payload+metadata

@@ -1,0 +1,787 @@
+//! Behaviour of our engine: argument validation, deletes, rename/copy/transfer,
+//! reopen, long chains, compaction, recovery, the per-process registry,
+//! streamed writes and verification.
+
+use srd_engine::{compute_hash, Error, OpenOptions, Store};
+use std::path::Path;
+use std::sync::Arc;
+
+// ---- helpers ---------------------------------------------------------------
+
+fn create() -> OpenOptions {
+    OpenOptions { create: true, ..Default::default() }
+}
+
+fn open(path: &Path) -> Arc<Store> {
+    Store::open(path, create()).expect("open")
+}
+
+fn bytes(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}
+
+fn pat(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut v = Vec::with_capacity(len);
+    for _ in 0..len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v.push((x >> 32) as u8);
+    }
+    if let Some(b) = v.first_mut() {
+        if *b == 0 {
+            *b = 0x5A;
+        }
+    }
+    v
+}
+
+#[track_caller]
+fn assert_code<T>(r: srd_engine::Result<T>, code: &str) -> Error {
+    match r {
+        Ok(_) => panic!("expected an error with code {code}, got Ok"),
+        Err(e) => {
+            assert_eq!(e.code(), code, "wrong error: {e}");
+            e
+        }
+    }
+}
+
+/// The files in `dir`, by name (to catch leftover temporaries).
+fn dir_names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+// ---- validation ------------------------------------------------------------
+
+#[test]
+fn empty_and_null_payloads_are_rejected_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let store = open(&path);
+    store.write(b"k", b"v").unwrap();
+    let before = bytes(&path);
+    let tail = store.file_size();
+
+    assert_code(store.write(b"k", b""), "ERR_INVALID_ARG_VALUE");
+    assert_code(store.write(b"k", &[0u8]), "ERR_INVALID_ARG_VALUE");
+    assert_code(store.write(b"new", b""), "ERR_INVALID_ARG_VALUE");
+    assert_code(store.write(b"new", &[0u8]), "ERR_INVALID_ARG_VALUE");
+    assert_code(store.write_with_key_hash(42, &[0u8]), "ERR_INVALID_ARG_VALUE");
+    assert_code(store.write_with_key_hash(42, b""), "ERR_INVALID_ARG_VALUE");
+    assert_code(store.batch_write_with_key_hashes(&[(42, &[0u8][..])], false), "ERR_INVALID_ARG_VALUE");
+    // allow_null does not make an empty payload valid.
+    assert_code(store.batch_write_with_key_hashes(&[(42, &[][..])], true), "ERR_INVALID_ARG_VALUE");
+
+    assert_eq!(bytes(&path), before, "a rejected write changed the file");
+    assert_eq!(store.file_size(), tail);
+    assert_eq!(store.read(b"k").unwrap().unwrap().payload(), b"v");
+    assert!(!store.exists(b"new"));
+    assert_eq!(store.len(), 1);
+
+    // Two zero bytes are an ordinary payload, not a tombstone.
+    store.write(b"zz", &[0u8, 0u8]).unwrap();
+    assert_eq!(store.read(b"zz").unwrap().unwrap().payload(), &[0u8, 0u8]);
+}
+
+#[test]
+fn a_batch_with_one_invalid_entry_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let store = open(&path);
+    store.write(b"a", b"1").unwrap();
+    let before = bytes(&path);
+    let tail = store.file_size();
+
+    assert_code(store.batch_write(&[(b"b", b"2"), (b"c", b""), (b"d", b"4")]), "ERR_INVALID_ARG_VALUE");
+    assert_code(store.batch_write(&[(b"b", b"2"), (b"c", b"3"), (b"d", &[0u8])]), "ERR_INVALID_ARG_VALUE");
+    assert_code(store.batch_write(&[(b"a", &[0u8]), (b"c", b"3")]), "ERR_INVALID_ARG_VALUE");
+    // Also a large (direct-write) payload before the invalid one.
+    let big = pat(1, (1 << 20) + 1);
+    assert_code(store.batch_write(&[(b"big", &big[..]), (b"c", b"")]), "ERR_INVALID_ARG_VALUE");
+
+    assert_eq!(bytes(&path), before);
+    assert_eq!(store.file_size(), tail);
+    for k in [&b"b"[..], b"c", b"d", b"big"] {
+        assert!(store.read(k).unwrap().is_none());
+    }
+    assert_eq!(store.read(b"a").unwrap().unwrap().payload(), b"1");
+    assert_eq!(store.len(), 1);
+
+    // An empty batch is a no-op returning the tail.
+    assert_eq!(store.batch_write(&[]).unwrap(), tail);
+    assert_eq!(bytes(&path), before);
+}
+
+#[test]
+fn deleting_an_absent_key_writes_nothing_and_returns_the_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let store = open(&path);
+    // On an empty store.
+    assert_eq!(store.delete(b"nothing").unwrap(), 0);
+    assert_eq!(bytes(&path).len(), 0);
+
+    let tail = store.write(b"a", b"1").unwrap();
+    assert_eq!(tail, store.file_size());
+    let before = bytes(&path);
+    assert_eq!(store.delete(b"missing").unwrap(), tail);
+    assert_eq!(store.batch_delete(&[b"x", b"y"]).unwrap(), tail);
+    assert_eq!(bytes(&path), before);
+
+    // A deleted key is absent too: deleting it again writes nothing.
+    let t2 = store.delete(b"a").unwrap();
+    assert_eq!(t2, tail + 21, "a tombstone is one byte plus metadata, no pre-pad");
+    let before = bytes(&path);
+    assert_eq!(store.delete(b"a").unwrap(), t2);
+    assert_eq!(bytes(&path), before);
+    // A batch naming one live key twice writes one tombstone.
+    store.write(b"b", b"2").unwrap();
+    let t3 = store.file_size();
+    assert_eq!(store.batch_delete(&[b"b", b"b", b"missing"]).unwrap(), t3 + 21);
+    assert!(store.is_empty());
+}
+
+// ---- rename, copy, transfer --------------------------------------------------
+
+#[test]
+fn rename_to_itself_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let store = open(&path);
+    store.write(b"a", b"payload").unwrap();
+    let before = bytes(&path);
+    assert_code(store.rename(b"a", b"a"), "ERR_INVALID_ARG_VALUE");
+    assert_eq!(bytes(&path), before);
+    assert_eq!(store.read(b"a").unwrap().unwrap().payload(), b"payload");
+}
+
+#[test]
+fn rename_moves_the_payload() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let store = open(&path);
+    store.write(b"a", b"payload").unwrap();
+    store.write(b"b", b"old b").unwrap();
+    store.rename(b"a", b"b").unwrap();
+    assert!(store.read(b"a").unwrap().is_none());
+    assert_eq!(store.read(b"b").unwrap().unwrap().payload(), b"payload");
+    assert_eq!(store.len(), 1);
+    drop(store);
+    let store = open(&path);
+    assert!(store.read(b"a").unwrap().is_none());
+    assert_eq!(store.read(b"b").unwrap().unwrap().payload(), b"payload");
+    assert_eq!(store.len(), 1);
+}
+
+#[test]
+fn rename_and_copy_of_an_absent_key_fail_with_key_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = open(&dir.path().join("a.srd"));
+    let b = open(&dir.path().join("b.srd"));
+    a.write(b"present", b"x").unwrap();
+    a.write(b"gone", b"y").unwrap();
+    a.delete(b"gone").unwrap();
+    let (ta, tb) = (a.file_size(), b.file_size());
+
+    assert_code(a.rename(b"absent", b"other"), "ERR_KEY_NOT_FOUND");
+    assert_code(a.rename(b"gone", b"other"), "ERR_KEY_NOT_FOUND");
+    assert_code(a.copy(b"absent", &b), "ERR_KEY_NOT_FOUND");
+    assert_code(a.copy(b"gone", &b), "ERR_KEY_NOT_FOUND");
+    assert_code(a.transfer(b"absent", &b), "ERR_KEY_NOT_FOUND");
+    assert_eq!((a.file_size(), b.file_size()), (ta, tb));
+    assert!(!a.exists(b"other"));
+    assert!(b.is_empty());
+}
+
+#[test]
+fn copy_into_the_same_store_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let store = open(&path);
+    store.write(b"k", b"v").unwrap();
+    let before = bytes(&path);
+    assert_code(store.copy(b"k", &store), "ERR_INVALID_ARG_VALUE");
+    // The same engine reached through a second open is the same store.
+    let again = open(&path);
+    assert_code(store.copy(b"k", &again), "ERR_INVALID_ARG_VALUE");
+    assert_code(store.transfer(b"k", &again), "ERR_INVALID_ARG_VALUE");
+    assert_eq!(bytes(&path), before);
+    assert_eq!(store.read(b"k").unwrap().unwrap().payload(), b"v");
+}
+
+#[test]
+fn copy_keeps_the_source_and_transfer_moves_the_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = open(&dir.path().join("a.srd"));
+    let b = open(&dir.path().join("b.srd"));
+    let big = pat(3, 100_000);
+    a.write(b"k", &big).unwrap();
+    a.write(b"other", b"stays").unwrap();
+
+    let tb = a.copy(b"k", &b).unwrap();
+    assert_eq!(tb, b.file_size());
+    assert_eq!(a.read(b"k").unwrap().unwrap().payload(), &big[..]);
+    assert_eq!(b.read(b"k").unwrap().unwrap().payload(), &big[..]);
+
+    b.write(b"t", b"to move").unwrap();
+    let ta = b.transfer(b"t", &a).unwrap();
+    assert_eq!(ta, b.file_size(), "transfer returns the source's tail after its tombstone");
+    assert!(b.read(b"t").unwrap().is_none());
+    assert!(!b.exists(b"t"));
+    assert_eq!(a.read(b"t").unwrap().unwrap().payload(), b"to move");
+    assert_eq!(a.len(), 3);
+    assert_eq!(b.len(), 1);
+
+    // Both survive a reopen.
+    let (pa, pb) = (a.path().to_path_buf(), b.path().to_path_buf());
+    drop((a, b));
+    let a = open(&pa);
+    let b = open(&pb);
+    assert_eq!(a.read(b"t").unwrap().unwrap().payload(), b"to move");
+    assert!(b.read(b"t").unwrap().is_none());
+    assert_eq!(b.read(b"k").unwrap().unwrap().payload(), &big[..]);
+    assert_eq!((a.len(), b.len()), (3, 1));
+}
+
+// ---- reopen, long chains -------------------------------------------------------
+
+#[test]
+fn len_after_reopen_excludes_deleted_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    {
+        let store = open(&path);
+        for i in 0..100u32 {
+            store.write(format!("k{i}").as_bytes(), &pat(i as u64, 10 + i as usize)).unwrap();
+        }
+        for i in (0..100u32).step_by(3) {
+            store.delete(format!("k{i}").as_bytes()).unwrap();
+        }
+        // A deleted-then-rewritten key counts once.
+        store.write(b"k0", b"back").unwrap();
+        // Overwrites do not count twice.
+        store.write(b"k1", b"new").unwrap();
+        assert_eq!(store.len(), 100 - 34 + 1);
+    }
+    let store = open(&path);
+    assert_eq!(store.len(), 67);
+    assert_eq!(store.iter().unwrap().count(), 67);
+    assert!(store.read(b"k3").unwrap().is_none());
+    assert_eq!(store.read(b"k0").unwrap().unwrap().payload(), b"back");
+    assert_eq!(store.read(b"k1").unwrap().unwrap().payload(), b"new");
+    // A store whose only key is deleted reopens as empty.
+    drop(store);
+    let p2 = dir.path().join("t.srd");
+    {
+        let s = open(&p2);
+        s.write(b"only", b"x").unwrap();
+        s.delete(b"only").unwrap();
+    }
+    let s = open(&p2);
+    assert_eq!(s.len(), 0);
+    assert!(s.is_empty());
+    assert_eq!(s.iter().unwrap().count(), 0);
+    assert!(s.read_last_entry().unwrap().is_none());
+}
+
+#[test]
+fn a_million_overwrites_of_one_key_iterate_as_one_entry() {
+    const N: usize = 1_000_000;
+    const BATCH: usize = 10_000;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let key = compute_hash(b"hot");
+    let payloads: Vec<[u8; 8]> = (0..BATCH).map(|i| ((i as u64) | 1 << 63).to_le_bytes()).collect();
+    {
+        let store = open(&path);
+        for _ in 0..N / BATCH {
+            let ops: Vec<(u64, &[u8])> = payloads.iter().map(|p| (key, &p[..])).collect();
+            store.batch_write_with_key_hashes(&ops, false).unwrap();
+        }
+        store.write(b"hot", b"final").unwrap();
+        assert_eq!(store.len(), 1);
+        // 64 bytes per overwrite (8-byte payload + 20 metadata, padded to 64).
+        assert_eq!(store.file_size(), N as u64 * 64 + 5 + 20);
+    }
+    let store = open(&path);
+    assert_eq!(store.len(), 1);
+    // Iterate on a small stack: a recursive walk of a million links would overflow it.
+    let s = store.clone();
+    let got = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let all: Vec<_> = s.iter().unwrap().collect();
+            let savings = s.estimate_compaction_savings().unwrap();
+            (all.into_iter().map(|e| (e.key_hash(), e.payload().to_vec())).collect::<Vec<_>>(), savings)
+        })
+        .unwrap()
+        .join()
+        .expect("iteration overflowed or panicked");
+    assert_eq!(got.0, vec![(key, b"final".to_vec())]);
+    assert_eq!(got.1, store.file_size() - (5 + 20));
+}
+
+// ---- compaction ----------------------------------------------------------------
+
+#[test]
+fn compaction_keeps_live_data_shrinks_the_file_and_old_handles_stay_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let store = open(&path);
+    for round in 0..5u64 {
+        for i in 0..50u64 {
+            store.write(format!("k{i}").as_bytes(), &pat(round * 1000 + i, 100 + i as usize)).unwrap();
+        }
+    }
+    for i in 40..50u64 {
+        store.delete(format!("k{i}").as_bytes()).unwrap();
+    }
+    let old = store.read(b"k7").unwrap().unwrap();
+    let old_bytes = old.payload().to_vec();
+    assert_eq!(old_bytes, pat(4007, 107));
+    let deleted_handle_src = store.read(b"k1").unwrap().unwrap();
+
+    let size_before = store.file_size();
+    assert!(store.estimate_compaction_savings().unwrap() > 0);
+    store.compact().unwrap();
+    let size_after = store.file_size();
+    assert!(size_after < size_before, "compaction did not shrink {size_before} -> {size_after}");
+    assert_eq!(size_after, std::fs::metadata(&path).unwrap().len());
+    assert!(!dir_names(dir.path()).iter().any(|n| n != "s.srd"), "leftover files: {:?}", dir_names(dir.path()));
+
+    // Live data is all there; deleted keys are gone.
+    assert_eq!(store.len(), 40);
+    for i in 0..40u64 {
+        assert_eq!(store.read(format!("k{i}").as_bytes()).unwrap().unwrap().payload(), &pat(4000 + i, 100 + i as usize)[..]);
+    }
+    for i in 40..50u64 {
+        assert!(store.read(format!("k{i}").as_bytes()).unwrap().is_none());
+    }
+    assert!(store.verify().unwrap().is_empty());
+
+    // Handles taken before compaction still read their bytes, also after later
+    // writes and overwrites of their key.
+    store.write(b"k7", b"after compaction").unwrap();
+    store.delete(b"k1").unwrap();
+    assert_eq!(old.payload(), &old_bytes[..]);
+    assert!(old.is_valid_checksum());
+    assert_eq!(deleted_handle_src.payload(), &pat(4001, 101)[..]);
+
+    // Writes after compaction land correctly and survive a reopen.
+    drop(store);
+    let store = open(&path);
+    assert_eq!(store.read(b"k7").unwrap().unwrap().payload(), b"after compaction");
+    assert!(store.read(b"k1").unwrap().is_none());
+    assert_eq!(store.len(), 39);
+    assert_eq!(old.payload(), &old_bytes[..]);
+    assert!(store.verify().unwrap().is_empty());
+}
+
+#[test]
+fn compaction_savings_are_positive_before_and_zero_after() {
+    // The estimate is what `compact()` would reclaim: positive while there are
+    // overwritten or deleted entries, and zero once the file is compacted
+    // (compacting a compacted file reclaims nothing).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let store = open(&path);
+    assert_eq!(store.estimate_compaction_savings().unwrap(), 0, "empty store");
+    for round in 0..3u64 {
+        for i in 0..10u64 {
+            store.write(format!("k{i}").as_bytes(), &pat(round * 100 + i, 30 + i as usize * 7)).unwrap();
+        }
+    }
+    store.delete(b"k9").unwrap();
+    let before = store.file_size();
+    let estimate = store.estimate_compaction_savings().unwrap();
+    assert!(estimate > 0);
+    store.compact().unwrap();
+    let after = store.file_size();
+    assert!(after < before);
+    assert_eq!(
+        store.estimate_compaction_savings().unwrap(),
+        0,
+        "estimate after compaction (file of {after} bytes, {} live entries)",
+        store.len()
+    );
+    assert_eq!(estimate, before - after, "the estimate should be what compaction reclaimed");
+}
+
+#[test]
+fn compaction_to_empty_and_iterators_across_compaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let store = open(&path);
+    store.write(b"a", b"1").unwrap();
+    store.write(b"b", b"2").unwrap();
+    store.write(b"a", b"3").unwrap();
+    store.write(b"c", b"4").unwrap();
+    store.delete(b"c").unwrap();
+    // An iterator taken before compaction still reads the old generation.
+    let it = store.iter().unwrap();
+    store.compact().unwrap();
+    store.write(b"d", b"5").unwrap();
+    let mut seen: Vec<Vec<u8>> = it.map(|e| e.payload().to_vec()).collect();
+    seen.sort();
+    assert_eq!(seen, vec![b"2".to_vec(), b"3".to_vec()]);
+    // Compacting everything away leaves an empty file that still works.
+    store.batch_delete(&[b"a", b"b", b"d"]).unwrap();
+    assert!(store.estimate_compaction_savings().unwrap() > 0);
+    store.compact().unwrap();
+    assert_eq!(store.file_size(), 0);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+    assert!(store.is_empty());
+    assert_eq!(store.estimate_compaction_savings().unwrap(), 0);
+    store.write(b"z", b"fresh").unwrap();
+    assert_eq!(store.read(b"z").unwrap().unwrap().payload(), b"fresh");
+    drop(store);
+    let store = open(&path);
+    assert_eq!(store.len(), 1);
+    assert_eq!(store.read(b"z").unwrap().unwrap().payload(), b"fresh");
+}
+
+// ---- recovery ------------------------------------------------------------------
+
+#[test]
+fn a_torn_tail_reopens_with_all_earlier_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let mut tails = Vec::new();
+    {
+        let store = open(&path);
+        for i in 0..20u64 {
+            tails.push(store.write(format!("k{i}").as_bytes(), &pat(i, 50 + i as usize * 13)).unwrap());
+        }
+        // Last entry: an overwrite of k3 (a torn overwrite must bring back the old value).
+        tails.push(store.write(b"k3", &pat(99, 500)).unwrap());
+    }
+    let full = bytes(&path);
+    let prev_tail = tails[tails.len() - 2];
+    // Cut inside the last payload, inside its metadata, and right after its pre-pad.
+    for cut in [full.len() as u64 - 1, full.len() as u64 - 10, full.len() as u64 - 20, full.len() as u64 - 300, prev_tail + 1] {
+        std::fs::write(&path, &full[..cut as usize]).unwrap();
+        let store = open(&path);
+        assert_eq!(store.file_size(), prev_tail, "cut at {cut}");
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), prev_tail, "the torn bytes are cut off");
+        assert_eq!(store.len(), 20);
+        for i in 0..20u64 {
+            assert_eq!(
+                store.read(format!("k{i}").as_bytes()).unwrap().unwrap().payload(),
+                &pat(i, 50 + i as usize * 13)[..],
+                "k{i} after cut at {cut}"
+            );
+        }
+        assert!(store.verify().unwrap().is_empty());
+        // The store is writable after recovery.
+        store.write(b"new", b"after recovery").unwrap();
+        drop(store);
+        let store = open(&path);
+        assert_eq!(store.read(b"new").unwrap().unwrap().payload(), b"after recovery");
+        assert_eq!(store.len(), 21);
+    }
+    // A tail entry whose metadata landed but whose payload did not (zeros).
+    let mut z = full.clone();
+    let start = (prev_tail + (64 - prev_tail % 64) % 64) as usize;
+    for b in &mut z[start..full.len() - 20] {
+        *b = 0;
+    }
+    std::fs::write(&path, &z).unwrap();
+    let store = open(&path);
+    assert_eq!(store.file_size(), prev_tail);
+    assert_eq!(store.read(b"k3").unwrap().unwrap().payload(), &pat(3, 50 + 3 * 13)[..]);
+    // Zeros appended past the end are cut as well.
+    drop(store);
+    let mut zeros = full.clone();
+    zeros.extend_from_slice(&[0u8; 4096]);
+    std::fs::write(&path, &zeros).unwrap();
+    let store = open(&path);
+    assert_eq!(store.file_size(), full.len() as u64);
+    assert_eq!(store.read(b"k3").unwrap().unwrap().payload(), &pat(99, 500)[..]);
+}
+
+#[test]
+fn a_torn_batch_keeps_its_intact_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let payloads: Vec<Vec<u8>> = (0..5u64).map(|i| pat(50 + i, 200 + i as usize)).collect();
+    let base;
+    {
+        let store = open(&path);
+        base = store.write(b"before", b"batch").unwrap();
+        let entries: Vec<(&[u8], &[u8])> =
+            [&b"b0"[..], b"b1", b"b2", b"b3", b"b4"].iter().zip(&payloads).map(|(k, v)| (*k, &v[..])).collect();
+        store.batch_write(&entries).unwrap();
+    }
+    let full = bytes(&path);
+    // Cut 100 bytes into b3 (past the end of b2, found by reading it).
+    let end_b2 = {
+        let store = open(&path);
+        store.read(b"b2").unwrap().unwrap().end_offset() + 20
+    };
+    assert!(end_b2 > base);
+    std::fs::write(&path, &full[..end_b2 as usize + 100]).unwrap();
+    let store = open(&path);
+    assert_eq!(store.file_size(), end_b2);
+    assert_eq!(store.read(b"before").unwrap().unwrap().payload(), b"batch");
+    for (i, k) in [&b"b0"[..], b"b1", b"b2"].iter().enumerate() {
+        assert_eq!(store.read(k).unwrap().unwrap().payload(), &payloads[i][..]);
+    }
+    assert!(store.read(b"b3").unwrap().is_none());
+    assert!(store.read(b"b4").unwrap().is_none());
+    assert_eq!(store.len(), 4);
+}
+
+#[test]
+fn a_junk_file_is_not_a_store_and_is_left_untouched_unless_repaired() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("junk.bin");
+    let junk: Vec<u8> = b"This is a text file, not a SIMD R Drive store. ".iter().cycle().take(5000).copied().collect();
+    std::fs::write(&path, &junk).unwrap();
+
+    let e = assert_code(Store::open(&path, create()), "ERR_NOT_A_STORE");
+    assert!(matches!(e, Error::NotAStore(_)));
+    assert_eq!(bytes(&path), junk, "a failed open modified the file");
+    // Also without `create`, and a second time (the failed open left no engine or lock behind).
+    assert_code(Store::open(&path, OpenOptions::default()), "ERR_NOT_A_STORE");
+    assert_eq!(bytes(&path), junk);
+
+    // All zeros is not a store either.
+    let zpath = dir.path().join("zeros.bin");
+    std::fs::write(&zpath, vec![0u8; 1000]).unwrap();
+    assert_code(Store::open(&zpath, create()), "ERR_NOT_A_STORE");
+    assert_eq!(bytes(&zpath), vec![0u8; 1000]);
+
+    // With repair the file is cut to its (empty) valid prefix and opens empty.
+    let store = Store::open(&path, OpenOptions { create: true, repair: true, ..Default::default() }).unwrap();
+    assert!(store.is_empty());
+    assert_eq!(store.file_size(), 0);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+    assert_eq!(store.iter().unwrap().count(), 0);
+    store.write(b"k", b"v").unwrap();
+    drop(store);
+    let store = open(&path);
+    assert_eq!(store.read(b"k").unwrap().unwrap().payload(), b"v");
+
+    // An empty file is an empty store; a missing file without create is ENOENT.
+    let empty = dir.path().join("empty.srd");
+    std::fs::write(&empty, b"").unwrap();
+    assert!(Store::open(&empty, OpenOptions::default()).unwrap().is_empty());
+    assert_code(Store::open(dir.path().join("missing.srd"), OpenOptions::default()), "ENOENT");
+    assert!(!dir.path().join("missing.srd").exists());
+}
+
+// ---- registry --------------------------------------------------------------------
+
+#[test]
+fn opening_the_same_path_twice_returns_the_same_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let a = open(&path);
+    let b = open(&path);
+    assert!(Arc::ptr_eq(&a, &b));
+    // Another spelling of the same path, and an open without create.
+    let c = Store::open(dir.path().join(".").join("s.srd"), OpenOptions::default()).unwrap();
+    assert!(Arc::ptr_eq(&a, &c));
+    // From another thread as well.
+    let p2 = path.clone();
+    let d = std::thread::spawn(move || open(&p2)).join().unwrap();
+    assert!(Arc::ptr_eq(&a, &d));
+    a.write(b"k", b"v").unwrap();
+    assert_eq!(b.read(b"k").unwrap().unwrap().payload(), b"v");
+    // A different file is a different engine.
+    let other = open(&dir.path().join("t.srd"));
+    assert!(!Arc::ptr_eq(&a, &other));
+    // Once every Arc is gone, a new open makes a new engine that sees the data.
+    drop((a, b, c, d));
+    let e = open(&path);
+    assert_eq!(e.read(b"k").unwrap().unwrap().payload(), b"v");
+}
+
+#[test]
+fn the_file_is_locked_against_other_openers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let store = open(&path);
+    store.write(b"k", b"v").unwrap();
+    // Another open file description (as another process would have) cannot lock it.
+    let other = std::fs::File::open(&path).unwrap();
+    assert!(other.try_lock().is_err(), "the store does not hold an exclusive lock");
+    drop(store);
+    // Once the engine is gone the lock is released; held elsewhere, it refuses to open.
+    other.try_lock().expect("lock released on drop");
+    assert_code(Store::open(&path, create()), "ERR_STORE_LOCKED");
+    other.unlock().unwrap();
+    let store = open(&path);
+    assert_eq!(store.read(b"k").unwrap().unwrap().payload(), b"v");
+    // After a compaction the new file is locked too.
+    store.write(b"k", b"v2").unwrap();
+    store.compact().unwrap();
+    let other = std::fs::File::open(&path).unwrap();
+    assert!(other.try_lock().is_err(), "the compacted file is not locked");
+}
+
+// ---- streams -------------------------------------------------------------------
+
+#[test]
+fn empty_and_all_zero_streams_are_rejected_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let store = open(&path);
+    store.write(b"a", b"1").unwrap();
+    let before = bytes(&path);
+    let h = compute_hash(b"s");
+
+    let w = store.stream_writer(h);
+    assert!(w.is_empty());
+    assert_code(w.finish(), "ERR_INVALID_ARG_VALUE");
+
+    let mut w = store.stream_writer(h);
+    w.write(b"").unwrap();
+    assert_code(w.finish(), "ERR_INVALID_ARG_VALUE");
+
+    let mut w = store.stream_writer(h);
+    w.write(&[0u8]).unwrap();
+    assert_code(w.finish(), "ERR_INVALID_ARG_VALUE");
+
+    let mut w = store.stream_writer(h);
+    for _ in 0..10 {
+        w.write(&[0u8; 1000]).unwrap();
+    }
+    assert_eq!(w.len(), 10_000);
+    assert_code(w.finish(), "ERR_INVALID_ARG_VALUE");
+
+    // All zeros past the memory spool (in the spool file).
+    let mut w = store.stream_writer(h);
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..5 {
+        w.write(&zeros).unwrap();
+    }
+    assert_code(w.finish(), "ERR_INVALID_ARG_VALUE");
+
+    assert_eq!(bytes(&path), before);
+    assert!(!store.exists(b"s"));
+    assert_eq!(store.len(), 1);
+    assert_eq!(dir_names(dir.path()), vec!["s.srd".to_string()]);
+
+    // A stream of zeros with one non-zero byte at the very end is fine.
+    let mut w = store.stream_writer(h);
+    w.write(&[0u8; 100]).unwrap();
+    w.write(&[0u8, 7]).unwrap();
+    w.finish().unwrap();
+    let mut expect = vec![0u8; 101];
+    expect.push(7);
+    assert_eq!(store.read(b"s").unwrap().unwrap().payload(), &expect[..]);
+}
+
+#[test]
+fn a_ten_mib_stream_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let payload = pat(77, 10 << 20);
+    let h = compute_hash(b"big");
+    {
+        let store = open(&path);
+        store.write(b"before", b"x").unwrap();
+        let mut w = store.stream_writer(h);
+        // Uneven chunks, so the spill from memory to the spool file happens mid-chunk.
+        let mut rest = &payload[..];
+        let mut n = 0usize;
+        while !rest.is_empty() {
+            let take = rest.len().min(300_007 + (n % 5) * 1000);
+            w.write(&rest[..take]).unwrap();
+            rest = &rest[take..];
+            n += 1;
+        }
+        assert_eq!(w.len(), payload.len() as u64);
+        // Writes made while the stream is open are not interleaved with it.
+        store.write(b"during", b"y").unwrap();
+        let tail = w.finish().unwrap();
+        assert_eq!(tail, store.file_size());
+        let e = store.read(b"big").unwrap().unwrap();
+        assert_eq!(e.size(), payload.len() as u64);
+        assert!(e.payload() == &payload[..]);
+        assert_eq!(e.start_offset() % 64, 0);
+        assert!(e.is_valid_checksum());
+        assert_eq!(store.read(b"during").unwrap().unwrap().payload(), b"y");
+        assert_eq!(store.len(), 3);
+    }
+    assert_eq!(dir_names(dir.path()), vec!["s.srd".to_string()], "spool files must not be left behind");
+    let store = open(&path);
+    let e = store.read(b"big").unwrap().unwrap();
+    assert!(e.payload() == &payload[..]);
+    assert_eq!(store.read(b"before").unwrap().unwrap().payload(), b"x");
+    assert!(store.verify().unwrap().is_empty());
+}
+
+#[test]
+fn a_dropped_stream_writer_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let store = open(&path);
+    store.write(b"a", b"1").unwrap();
+    let before = bytes(&path);
+    {
+        let mut w = store.stream_writer(compute_hash(b"small"));
+        w.write(b"some bytes").unwrap();
+    }
+    {
+        // Past the memory spool, so a spool file exists while it is open.
+        let mut w = store.stream_writer(compute_hash(b"large"));
+        let chunk = pat(5, 1 << 20);
+        for _ in 0..6 {
+            w.write(&chunk).unwrap();
+        }
+    }
+    assert_eq!(bytes(&path), before);
+    assert!(!store.exists(b"small"));
+    assert!(!store.exists(b"large"));
+    assert_eq!(store.len(), 1);
+    assert_eq!(dir_names(dir.path()), vec!["s.srd".to_string()]);
+    // The store still works, and reopens the same.
+    store.write(b"b", b"2").unwrap();
+    drop(store);
+    let store = open(&path);
+    assert_eq!(store.len(), 2);
+    assert!(!store.exists(b"large"));
+}
+
+// ---- verification --------------------------------------------------------------
+
+#[test]
+fn verify_finds_a_corrupted_payload() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let victim_meta;
+    {
+        let store = open(&path);
+        store.write(b"first", &pat(1, 300)).unwrap();
+        victim_meta = store.write(b"victim", &pat(2, 1000)).unwrap() - 20;
+        store.write(b"third", &pat(3, 200)).unwrap();
+        store.write(b"last", &pat(4, 100)).unwrap();
+        assert!(store.verify().unwrap().is_empty());
+    }
+    let mut b = bytes(&path);
+    // A byte in the middle of the victim's payload.
+    let i = victim_meta as usize - 500;
+    b[i] ^= 0x40;
+    std::fs::write(&path, &b).unwrap();
+
+    let store = open(&path);
+    assert_eq!(store.file_size(), b.len() as u64, "only the tail entry is checksummed on open");
+    assert_eq!(store.len(), 4);
+    let bad = store.verify().unwrap();
+    assert_eq!(bad, vec![(compute_hash(b"victim"), victim_meta)]);
+    let e = store.read(b"victim").unwrap().unwrap();
+    assert!(!e.is_valid_checksum());
+    for k in [&b"first"[..], b"third", b"last"] {
+        assert!(store.read(k).unwrap().unwrap().is_valid_checksum());
+    }
+    // Overwriting the damaged key makes verify clean again.
+    store.write(b"victim", b"repaired").unwrap();
+    assert!(store.verify().unwrap().is_empty());
+}

@@ -1,0 +1,157 @@
+//! JS argument conversion: keys and payloads (`string | Uint8Array`) and key
+//! hashes (`bigint`), with `ERR_INVALID_ARG_TYPE` / `ERR_INVALID_ARG_VALUE`.
+//! Short string keys are hashed from a stack buffer (no allocation).
+
+use crate::errors::{invalid_type, invalid_value};
+use napi::bindgen_prelude::*;
+use napi::{sys, Env, JsValue};
+use std::borrow::Cow;
+use std::ptr;
+
+fn raw(v: &Unknown<'_>) -> (sys::napi_env, sys::napi_value) {
+    let val = v.value();
+    (val.env, val.value)
+}
+
+/// The bytes of a `string | Uint8Array`, borrowed when it is a Uint8Array.
+pub fn bytes<'a>(env: &Env, v: &Unknown<'a>, what: &str) -> Result<Cow<'a, [u8]>> {
+    let (e, value) = raw(v);
+    let ty = v.get_type()?;
+    if ty == ValueType::String {
+        return Ok(Cow::Owned(string_bytes(e, value, None)?));
+    }
+    if ty == ValueType::Object {
+        if let Some(slice) = uint8array(e, value)? {
+            return Ok(Cow::Borrowed(slice));
+        }
+    }
+    Err(invalid_type(env, &format!("{what} must be a string or Uint8Array")))
+}
+
+/// XXH3 hash of a `string | Uint8Array` key.
+pub fn key_hash(env: &Env, v: &Unknown<'_>, what: &str) -> Result<u64> {
+    let (e, value) = raw(v);
+    let ty = v.get_type()?;
+    if ty == ValueType::String {
+        let mut stack = [0u8; 256];
+        let len = string_len(e, value)?;
+        if len < stack.len() {
+            let n = copy_string(e, value, &mut stack)?;
+            return Ok(srd_engine::compute_hash(&stack[..n]));
+        }
+        return Ok(srd_engine::compute_hash(&string_bytes(e, value, Some(len))?));
+    }
+    if ty == ValueType::Object {
+        if let Some(slice) = uint8array(e, value)? {
+            return Ok(srd_engine::compute_hash(slice));
+        }
+    }
+    Err(invalid_type(env, &format!("{what} must be a string or Uint8Array")))
+}
+
+/// A full 64-bit key hash given as a `bigint`.
+pub fn hash(env: &Env, v: &Unknown<'_>, what: &str) -> Result<u64> {
+    let (e, value) = raw(v);
+    if v.get_type()? != ValueType::BigInt {
+        return Err(invalid_type(env, &format!("{what} must be a bigint")));
+    }
+    let mut out = 0u64;
+    let mut lossless = false;
+    // SAFETY: `value` is a live bigint of this call's scope; out-params are valid.
+    let status = unsafe { sys::napi_get_value_bigint_uint64(e, value, &mut out, &mut lossless) };
+    if status != sys::Status::napi_ok || !lossless {
+        return Err(invalid_value(env, &format!("{what} must be an unsigned 64-bit bigint")));
+    }
+    Ok(out)
+}
+
+/// The elements of a JS array argument.
+pub fn array<'a>(env: &Env, v: &Unknown<'a>, what: &str) -> Result<Vec<Unknown<'a>>> {
+    let (e, value) = raw(v);
+    let mut is_array = false;
+    // SAFETY: `value` is a live value of this call's scope.
+    unsafe { sys::napi_is_array(e, value, &mut is_array) };
+    if !is_array {
+        return Err(invalid_type(env, &format!("{what} must be an array")));
+    }
+    let mut len = 0u32;
+    // SAFETY: as above; `value` is an array.
+    unsafe { sys::napi_get_array_length(e, value, &mut len) };
+    let mut out = Vec::with_capacity(len as usize);
+    for i in 0..len {
+        let mut el = ptr::null_mut();
+        // SAFETY: index is below the length read just before.
+        let status = unsafe { sys::napi_get_element(e, value, i, &mut el) };
+        if status != sys::Status::napi_ok {
+            return Err(Error::new(Status::GenericFailure, "cannot read array element"));
+        }
+        // SAFETY: `el` was just produced by napi for this env.
+        out.push(unsafe { Unknown::from_raw_unchecked(e, el) });
+    }
+    Ok(out)
+}
+
+/// A two-element `[a, b]` array.
+pub fn pair<'a>(env: &Env, v: &Unknown<'a>, what: &str) -> Result<(Unknown<'a>, Unknown<'a>)> {
+    let items = array(env, v, what)?;
+    if items.len() != 2 {
+        return Err(invalid_value(env, &format!("{what} must be a [key, payload] pair")));
+    }
+    Ok((items[0], items[1]))
+}
+
+fn uint8array<'a>(e: sys::napi_env, value: sys::napi_value) -> Result<Option<&'a [u8]>> {
+    let mut is_typed = false;
+    // SAFETY: `value` is a live object of this call's scope.
+    unsafe { sys::napi_is_typedarray(e, value, &mut is_typed) };
+    if !is_typed {
+        return Ok(None);
+    }
+    let mut kind = 0;
+    let mut len = 0usize;
+    let mut data = ptr::null_mut();
+    let mut ab = ptr::null_mut();
+    let mut off = 0usize;
+    // SAFETY: `value` is a typed array; out-params are valid.
+    let status = unsafe { sys::napi_get_typedarray_info(e, value, &mut kind, &mut len, &mut data, &mut ab, &mut off) };
+    if status != sys::Status::napi_ok || kind != sys::TypedarrayType::uint8_array {
+        return Ok(None);
+    }
+    if len == 0 || data.is_null() {
+        return Ok(Some(&[]));
+    }
+    // SAFETY: napi reports `len` bytes at `data`, kept alive by the JS value for
+    // the duration of this native call (the slice does not outlive it).
+    Ok(Some(unsafe { std::slice::from_raw_parts(data as *const u8, len) }))
+}
+
+fn string_len(e: sys::napi_env, value: sys::napi_value) -> Result<usize> {
+    let mut len = 0usize;
+    // SAFETY: a null buffer asks napi for the UTF-8 length only.
+    let status = unsafe { sys::napi_get_value_string_utf8(e, value, ptr::null_mut(), 0, &mut len) };
+    if status != sys::Status::napi_ok {
+        return Err(Error::new(Status::StringExpected, "cannot read string"));
+    }
+    Ok(len)
+}
+
+fn copy_string(e: sys::napi_env, value: sys::napi_value, buf: &mut [u8]) -> Result<usize> {
+    let mut n = 0usize;
+    // SAFETY: `buf` is writable for its length; napi writes at most len-1 bytes plus NUL.
+    let status = unsafe { sys::napi_get_value_string_utf8(e, value, buf.as_mut_ptr().cast(), buf.len(), &mut n) };
+    if status != sys::Status::napi_ok {
+        return Err(Error::new(Status::StringExpected, "cannot read string"));
+    }
+    Ok(n)
+}
+
+fn string_bytes(e: sys::napi_env, value: sys::napi_value, len: Option<usize>) -> Result<Vec<u8>> {
+    let len = match len {
+        Some(l) => l,
+        None => string_len(e, value)?,
+    };
+    let mut buf = vec![0u8; len + 1];
+    let n = copy_string(e, value, &mut buf)?;
+    buf.truncate(n);
+    Ok(buf)
+}

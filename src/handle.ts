@@ -1,0 +1,79 @@
+import native = require('./native')
+
+const TWO_32 = 4294967296
+
+/** Payload start for an entry whose previous tail is `prev` (64-byte pre-pad). */
+function payloadStart(prev: number): number {
+  const rem = prev % 64
+  return rem === 0 ? prev : prev + 64 - rem
+}
+
+/**
+ * One stored entry. `bytes` is a view of the memory-mapped file itself (no
+ * copy, 64-byte aligned). It stays valid after later writes, compaction and
+ * `close()`. Writing into it changes this process's private copy of the page
+ * only: it never reaches the file and never crashes the process.
+ */
+export class EntryHandle {
+  /** Offset of the first payload byte in the file. */
+  readonly startOffset: number
+  /** Offset one past the last payload byte (where the metadata begins). */
+  readonly endOffset: number
+  readonly #view: ArrayBuffer
+  readonly #dv: DataView
+  #bytes: Buffer | undefined
+
+  /** @internal `meta` is the metadata offset of a regular (non-tombstone) entry. */
+  constructor(view: ArrayBuffer, dv: DataView, meta: number) {
+    this.#view = view
+    this.#dv = dv
+    const prev = dv.getUint32(meta + 8, true) + dv.getUint32(meta + 12, true) * TWO_32
+    this.startOffset = payloadStart(prev)
+    this.endOffset = meta
+  }
+
+  /** The payload, as a Buffer over the mapped file (zero-copy). */
+  get bytes(): Buffer {
+    if (this.#bytes === undefined) {
+      this.#bytes = Buffer.from(this.#view, this.startOffset, this.endOffset - this.startOffset)
+    }
+    return this.#bytes
+  }
+
+  /** Payload size in bytes. */
+  get size(): number {
+    return this.endOffset - this.startOffset
+  }
+
+  /** Payload plus its 20 bytes of metadata. */
+  get fileSize(): number {
+    return this.endOffset - this.startOffset + 20
+  }
+
+  /** XXH3-64 hash of the key (keys themselves are not stored). */
+  get keyHash(): bigint {
+    return this.#dv.getBigUint64(this.endOffset, true)
+  }
+
+  /** Offset of the previous entry's end (the tail when this entry was appended). */
+  get prevOffset(): number {
+    return this.#dv.getUint32(this.endOffset + 8, true) + this.#dv.getUint32(this.endOffset + 12, true) * TWO_32
+  }
+
+  /** CRC32 of the payload, as stored. */
+  get checksum(): number {
+    return this.#dv.getUint32(this.endOffset + 16, true)
+  }
+
+  /** True when the payload's CRC32 matches the stored checksum. */
+  isValidChecksum(): boolean {
+    return native.crc32(this.bytes) === this.checksum
+  }
+}
+
+/** The 20 bytes of metadata that follow every payload. */
+export interface EntryMetadata {
+  keyHash: bigint
+  prevOffset: number
+  checksum: number
+}

@@ -1,0 +1,17 @@
+import native = require('./native')
+
+export { DataStore } from './store'
+export type { Key, Payload, OpenOptions, ReadOptions, CorruptEntry } from './store'
+export { EntryHandle } from './handle'
+export type { EntryMetadata } from './handle'
+export type { ErrorCode, StoreError } from './errors'
+
+/** XXH3-64 (seed 0) of a key's bytes, equal to the Rust crate's `compute_hash`. */
+export function computeHash(key: string | Uint8Array): bigint {
+  return native.computeHash(key)
+}
+
+/** Namespaced keys: `hash(prefix) ++ hash(key)`, 16 bytes, as the Rust crate's `NamespaceHasher`. */
+export const NamespaceHasher = native.NamespaceHasher as unknown as {
+  new (prefix: string | Uint8Array): { namespace(key: string | Uint8Array): Buffer }
+}

@@ -1,0 +1,333 @@
+import { Readable } from 'node:stream'
+import native = require('./native')
+import { EntryHandle, EntryMetadata } from './handle'
+import { codedError, typeError } from './errors'
+
+/** A key or payload: a string is its UTF-8 bytes. */
+export type Key = string | Uint8Array
+export type Payload = string | Uint8Array
+
+export interface OpenOptions {
+  /** Cut a file with no valid entry chain to empty instead of failing with ERR_NOT_A_STORE. */
+  repair?: boolean
+  /** fsync every write or batch before it returns. */
+  durable?: boolean
+  /** Check the checksum of every payload read (ERR_CHECKSUM_MISMATCH on a mismatch). */
+  verifyReads?: boolean
+}
+
+export interface ReadOptions {
+  /** Check this payload's checksum (ERR_CHECKSUM_MISMATCH on a mismatch). */
+  verify?: boolean
+}
+
+/** A live entry whose checksum does not match its payload. */
+export interface CorruptEntry {
+  keyHash: bigint
+  /** Offset of the entry's metadata in the file. */
+  offset: number
+}
+
+type Native = InstanceType<typeof native.NativeStore>
+
+const STREAM_CHUNK = 64 * 1024
+const ITER_BATCH = 1024
+
+function checkPath(path: unknown): string {
+  if (typeof path !== 'string') throw typeError('path must be a string')
+  if (path.length === 0) throw codedError('ERR_INVALID_ARG_VALUE', 'path must not be empty')
+  return path
+}
+
+function checkOptions(options: unknown): OpenOptions {
+  if (options === undefined || options === null) return {}
+  if (typeof options !== 'object') throw typeError('options must be an object')
+  return options as OpenOptions
+}
+
+function iteratorOf(source: unknown): Iterator<unknown> {
+  const fn = source != null ? (source as { [Symbol.iterator]?: unknown })[Symbol.iterator] : undefined
+  if (typeof fn !== 'function' || typeof source === 'string') {
+    throw typeError('source must be an Iterable of Uint8Array chunks')
+  }
+  return fn.call(source) as Iterator<unknown>
+}
+
+function ensureVerified(handle: EntryHandle | null): EntryHandle | null {
+  if (handle !== null && !handle.isValidChecksum()) {
+    throw codedError(
+      'ERR_CHECKSUM_MISMATCH',
+      `checksum mismatch for key hash 0x${handle.keyHash.toString(16)} at offset ${handle.startOffset}`,
+    )
+  }
+  return handle
+}
+
+/**
+ * A SIMD R Drive store: one append-only file, 64-byte-aligned payloads,
+ * zero-copy reads. Every writer method returns the tail offset after it.
+ */
+export class DataStore implements Iterable<EntryHandle> {
+  /** @internal */
+  readonly native: Native
+  readonly #verifyReads: boolean
+  #view: ArrayBuffer = new ArrayBuffer(0)
+  #dv: DataView = new DataView(this.#view)
+  #generation = -1
+
+  /** @internal */
+  constructor(handle: Native, options: OpenOptions = {}) {
+    if (!(handle instanceof native.NativeStore)) throw typeError('use DataStore.open(path) to open a store')
+    this.native = handle
+    this.#verifyReads = options.verifyReads === true
+  }
+
+  /** Opens the store at `path`, creating the file if it is missing. */
+  static open(path: string, options?: OpenOptions): DataStore {
+    const opts = checkOptions(options)
+    return new DataStore(native.NativeStore.open(checkPath(path), true, opts.repair === true, opts.durable === true), opts)
+  }
+
+  /** Opens an existing store; throws `ENOENT` if the file is missing. */
+  static openExisting(path: string, options?: OpenOptions): DataStore {
+    const opts = checkOptions(options)
+    return new DataStore(native.NativeStore.open(checkPath(path), false, opts.repair === true, opts.durable === true), opts)
+  }
+
+  /** The canonical path of the store file. */
+  get path(): string {
+    return this.native.path
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.native.closed
+  }
+
+  /** Releases the file (when no other handle in this process has it open). Handles stay readable. */
+  close(): void {
+    this.native.close()
+  }
+
+  // ---- writer ----
+
+  write(key: Key, payload: Payload): number {
+    return this.native.write(key, payload)
+  }
+
+  writeWithKeyHash(keyHash: bigint, payload: Payload): number {
+    return this.native.writeWithKeyHash(keyHash, payload)
+  }
+
+  /** Writes every entry in one append, all or nothing. */
+  batchWrite(entries: ReadonlyArray<readonly [Key, Payload]>): number {
+    return this.native.batchWrite(entries)
+  }
+
+  /** As `batchWrite` with precomputed hashes; `allowNullBytes` lets `[0x00]` payloads write tombstones. */
+  batchWriteWithKeyHashes(entries: ReadonlyArray<readonly [bigint, Payload]>, allowNullBytes = false): number {
+    return this.native.batchWriteWithKeyHashes(entries, allowNullBytes)
+  }
+
+  /** Writes one entry whose payload comes from a synchronous Iterable of chunks. */
+  writeStream(key: Key, source: Iterable<Uint8Array>): number {
+    const it = iteratorOf(source)
+    return drain(this.native.streamBegin(key), it)
+  }
+
+  writeStreamWithKeyHash(keyHash: bigint, source: Iterable<Uint8Array>): number {
+    const it = iteratorOf(source)
+    return drain(this.native.streamBeginWithKeyHash(keyHash), it)
+  }
+
+  /** Moves an entry to `newKey` (one append: the new entry and a tombstone for the old). */
+  rename(oldKey: Key, newKey: Key): number {
+    return this.native.rename(oldKey, newKey)
+  }
+
+  /** Copies `key`'s entry into another store; returns the target's tail. */
+  copy(key: Key, target: DataStore): number {
+    return this.native.copy(key, checkTarget(target).native)
+  }
+
+  /** Copies `key`'s entry into `target`, then deletes it here; returns this store's tail. */
+  transfer(key: Key, target: DataStore): number {
+    return this.native.transfer(key, checkTarget(target).native)
+  }
+
+  /** Appends a tombstone if `key` is live; writes nothing otherwise. */
+  delete(key: Key): number {
+    return this.native.delete(key)
+  }
+
+  batchDelete(keys: ReadonlyArray<Key>): number {
+    return this.native.batchDelete(keys)
+  }
+
+  batchDeleteKeyHashes(keyHashes: ReadonlyArray<bigint>): number {
+    return this.native.batchDeleteKeyHashes(keyHashes)
+  }
+
+  /** fsync of the file's data: everything written so far survives an OS crash or power loss. */
+  sync(): void {
+    this.native.sync()
+  }
+
+  // ---- reader ----
+
+  exists(key: Key): boolean {
+    return this.native.exists(key)
+  }
+
+  existsWithKeyHash(keyHash: bigint): boolean {
+    return this.native.existsWithKeyHash(keyHash)
+  }
+
+  /** The live entry of `key`, or `null`. Its `bytes` are a view of the mapped file. */
+  read(key: Key, options?: ReadOptions): EntryHandle | null {
+    let m = this.native.locate(key, this.#generation, this.#view.byteLength)
+    while (m === -2) {
+      this.#refresh()
+      m = this.native.locate(key, this.#generation, this.#view.byteLength)
+    }
+    const handle = m < 0 ? null : new EntryHandle(this.#view, this.#dv, m)
+    return this.#verifyReads || options?.verify === true ? ensureVerified(handle) : handle
+  }
+
+  readWithKeyHash(keyHash: bigint, options?: ReadOptions): EntryHandle | null {
+    let m = this.native.locateWithKeyHash(keyHash, this.#generation, this.#view.byteLength)
+    while (m === -2) {
+      this.#refresh()
+      m = this.native.locateWithKeyHash(keyHash, this.#generation, this.#view.byteLength)
+    }
+    const handle = m < 0 ? null : new EntryHandle(this.#view, this.#dv, m)
+    return this.#verifyReads || options?.verify === true ? ensureVerified(handle) : handle
+  }
+
+  /** The last entry written, or `null` if the store is empty or that entry is a tombstone. */
+  readLastEntry(): EntryHandle | null {
+    let m = this.native.locateLast(this.#generation, this.#view.byteLength)
+    while (m === -2) {
+      this.#refresh()
+      m = this.native.locateLast(this.#generation, this.#view.byteLength)
+    }
+    return m < 0 ? null : new EntryHandle(this.#view, this.#dv, m)
+  }
+
+  batchRead(keys: ReadonlyArray<Key>): Array<EntryHandle | null> {
+    return this.#batchRead(keys, false)
+  }
+
+  /** Reads by hash; when `keys` are given, each must hash to its hash (ERR_HASH_COLLISION otherwise). */
+  batchReadHashedKeys(keyHashes: ReadonlyArray<bigint>, keys?: ReadonlyArray<Key>): Array<EntryHandle | null> {
+    if (keys !== undefined && keys !== null) this.native.checkKeyHashes(keyHashes, keys)
+    return this.#batchRead(keyHashes, true)
+  }
+
+  readMetadata(key: Key): EntryMetadata | null {
+    const h = this.read(key)
+    return h === null ? null : { keyHash: h.keyHash, prevOffset: h.prevOffset, checksum: h.checksum }
+  }
+
+  /** A Node Readable of `key`'s payload (zero-copy chunks, with backpressure), or `null`. */
+  readStream(key: Key, options?: ReadOptions & { highWaterMark?: number }): Readable | null {
+    const handle = this.read(key, options)
+    if (handle === null) return null
+    const bytes = handle.bytes
+    const chunk = options?.highWaterMark ?? STREAM_CHUNK
+    let offset = 0
+    return new Readable({
+      highWaterMark: chunk,
+      read() {
+        if (offset >= bytes.length) {
+          this.push(null)
+          return
+        }
+        const end = Math.min(offset + chunk, bytes.length)
+        const part = bytes.subarray(offset, end)
+        offset = end
+        this.push(part)
+      },
+    })
+  }
+
+  /** Number of live keys. */
+  len(): number {
+    return this.native.len()
+  }
+
+  isEmpty(): boolean {
+    return this.native.len() === 0
+  }
+
+  /** The tail: the end of the last entry. */
+  fileSize(): number {
+    return this.native.fileSize()
+  }
+
+  // ---- beyond the traits ----
+
+  /** Live entries, newest version of each key, newest first; a snapshot as of the call. */
+  *entries(): IterableIterator<EntryHandle> {
+    const it = this.native.iter()
+    const view = it.view()
+    const dv = new DataView(view)
+    for (;;) {
+      const batch = it.nextBatch(ITER_BATCH)
+      if (batch.length === 0) return
+      for (const m of batch) yield new EntryHandle(view, dv, m)
+    }
+  }
+
+  [Symbol.iterator](): IterableIterator<EntryHandle> {
+    return this.entries()
+  }
+
+  /** Rewrites live entries into a new file and continues on it. Earlier handles stay readable. */
+  compact(): void {
+    this.native.compact()
+  }
+
+  /** Bytes `compact()` would reclaim. */
+  estimateCompactionSavings(): number {
+    return this.native.estimateCompactionSavings()
+  }
+
+  /** Checks every live entry's checksum; returns the corrupt ones (empty when all are intact). */
+  verify(): CorruptEntry[] {
+    return this.native.verify().map(([keyHash, offset]) => ({ keyHash, offset }))
+  }
+
+  #refresh(): void {
+    const [view, generation] = this.native.view() as [ArrayBuffer, number]
+    this.#view = view
+    this.#dv = new DataView(view)
+    this.#generation = generation
+  }
+
+  #batchRead(keys: ReadonlyArray<unknown>, hashed: boolean): Array<EntryHandle | null> {
+    let offsets = this.native.batchLocate(keys, hashed, this.#generation, this.#view.byteLength)
+    while (offsets === null) {
+      this.#refresh()
+      offsets = this.native.batchLocate(keys, hashed, this.#generation, this.#view.byteLength)
+    }
+    const out = offsets.map((m) => (m < 0 ? null : new EntryHandle(this.#view, this.#dv, m)))
+    if (this.#verifyReads) out.forEach(ensureVerified)
+    return out
+  }
+}
+
+function checkTarget(target: unknown): DataStore {
+  if (!(target instanceof DataStore)) throw typeError('target must be a DataStore')
+  return target
+}
+
+function drain(writer: InstanceType<typeof native.NativeStreamWriter>, it: Iterator<unknown>): number {
+  try {
+    for (let r = it.next(); !r.done; r = it.next()) writer.write(r.value)
+    return writer.finish()
+  } catch (err) {
+    writer.abort()
+    throw err
+  }
+}
