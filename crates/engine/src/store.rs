@@ -491,12 +491,14 @@ impl Store {
     }
 
     /// Bytes `compact()` would reclaim: the tail minus the exact size of the
-    /// compacted file (live entries laid out newest first, with their pads).
+    /// compacted file (live entries laid out oldest first, with their pads).
     /// The crate counts payload+metadata only, which overstates savings by
     /// the pads a compacted file still needs; we report what compaction frees.
     pub fn estimate_compaction_savings(&self) -> Result<u64> {
         let tail = self.file_size();
-        let compacted = self.iter()?.fold(0u64, |t, e| t + format::pad_len(t) + e.file_size());
+        let mut sizes: Vec<u64> = self.iter()?.map(|e| e.file_size()).collect();
+        sizes.reverse();
+        let compacted = sizes.into_iter().fold(0u64, |t, size| t + format::pad_len(t) + size);
         Ok(tail.saturating_sub(compacted))
     }
 
@@ -540,7 +542,11 @@ impl Store {
             let mut buf = Vec::with_capacity(8 << 20);
             let mut pos = 0u64; // file offset of buf[0]
             let mut tail = 0u64;
-            for entry in self.iter()? {
+            // Live entries in file order (oldest first): compaction is idempotent
+            // and the last entry written stays the last entry.
+            let mut live: Vec<EntryHandle> = self.iter()?.collect();
+            live.reverse();
+            for entry in live {
                 tail = format::encode_entry(&mut buf, pos, entry.key_hash(), entry.payload());
                 if buf.len() >= 8 << 20 {
                     tmp.write_all(&buf)?;
