@@ -36,7 +36,9 @@ pub struct OpenOptions {
 /// One write operation of a batch.
 #[derive(Clone, Copy)]
 pub enum Op<'a> {
+    /// Write a payload for a key hash (`[0x00]` is a tombstone, if allowed).
     Put(u64, &'a [u8]),
+    /// Write a tombstone if the key is live at that point; nothing otherwise.
     Delete(u64),
 }
 
@@ -198,54 +200,113 @@ impl Store {
     /// Appends a batch in one write and publishes it in one index update.
     /// All-or-nothing: every op is validated before any byte is written.
     /// A `[0x00]` payload is written as a tombstone only with `allow_null`.
+    /// Returns the tail after the batch.
     pub fn apply(&self, ops: &[Op<'_>], allow_null: bool) -> Result<u64> {
-        for op in ops {
-            if let Op::Put(_, payload) = op {
-                validate_payload(payload, allow_null)?;
+        validate_ops(ops, allow_null)?;
+        let mut w = lock(&self.writer);
+        let tails = self.append(&mut w, ops)?;
+        Ok(tails.last().copied().unwrap_or(w.tail))
+    }
+
+    /// Group commit: appends several independent batches in ONE write, one
+    /// index update and (when durable) one fsync. Each batch is validated on
+    /// its own and stays all-or-nothing; an invalid batch is left out without
+    /// failing the others. Returns, per batch, the tail after each of its ops.
+    pub fn apply_groups(&self, groups: &[(&[Op<'_>], bool)]) -> Vec<Result<Vec<u64>>> {
+        let mut results: Vec<Option<Result<Vec<u64>>>> = Vec::with_capacity(groups.len());
+        let mut ops: Vec<Op<'_>> = Vec::new();
+        for (group, allow_null) in groups {
+            match validate_ops(group, *allow_null) {
+                Ok(()) => {
+                    ops.extend_from_slice(group);
+                    results.push(None);
+                }
+                Err(e) => results.push(Some(Err(e))),
             }
         }
         let mut w = lock(&self.writer);
-        if ops.is_empty() {
-            return Ok(w.tail);
+        match self.append(&mut w, &ops) {
+            Ok(tails) => {
+                let mut at = 0;
+                groups
+                    .iter()
+                    .zip(results)
+                    .map(|((group, _), r)| {
+                        r.unwrap_or_else(|| {
+                            at += group.len();
+                            Ok(tails[at - group.len()..at].to_vec())
+                        })
+                    })
+                    .collect()
+            }
+            Err(e) => {
+                let (code, msg) = (e.code(), e.to_string());
+                results
+                    .into_iter()
+                    .map(|r| r.unwrap_or_else(|| Err(Error::Io(io::Error::other(format!("{code}: {msg}"))))))
+                    .collect()
+            }
         }
+    }
+
+    /// Writes already-validated ops at the tail in as few writes as possible,
+    /// then publishes them. `Op::Delete` of a key that is not live (in the
+    /// index or earlier in `ops`) writes nothing. Returns the tail after each
+    /// op. On an I/O error the file is cut back and nothing is published.
+    fn append(&self, w: &mut Writer, ops: &[Op<'_>]) -> Result<Vec<u64>> {
         let base = w.tail;
+        let mut tails = Vec::with_capacity(ops.len());
+        if ops.is_empty() {
+            return Ok(tails);
+        }
         let mut buf = Vec::with_capacity(small_batch_size(ops));
         let mut pos = base; // file offset of buf[0]
         let mut updates: Vec<(u64, Option<u64>)> = Vec::with_capacity(ops.len());
         let mut tail = base;
         let result = (|| -> io::Result<()> {
+            let index = read(&self.index);
+            let mut overlay: hashbrown::HashMap<u64, bool> = hashbrown::HashMap::new();
             for op in ops {
                 match *op {
+                    Op::Delete(h) => {
+                        let live = overlay.get(&h).copied().unwrap_or_else(|| index.contains(h));
+                        if live {
+                            tail = format::encode_tombstone(&mut buf, pos, h);
+                            updates.push((h, None));
+                            overlay.insert(h, false);
+                        }
+                    }
                     Op::Put(h, p) if p == TOMBSTONE => {
                         tail = format::encode_tombstone(&mut buf, pos, h);
                         updates.push((h, None));
-                    }
-                    Op::Delete(h) => {
-                        tail = format::encode_tombstone(&mut buf, pos, h);
-                        updates.push((h, None));
+                        overlay.insert(h, false);
                     }
                     Op::Put(h, p) if p.len() >= DIRECT_WRITE_MIN => {
                         // Large payload: write it from the caller's memory.
-                        let prev = tail;
-                        buf.resize(buf.len() + format::pad_len(prev) as usize, 0);
+                        let pad = format::pad_len(tail);
+                        buf.resize(buf.len() + pad as usize, 0);
                         w.file.write_all(&buf)?;
                         w.file.write_all(p)?;
-                        let m = prev + format::pad_len(prev) + p.len() as u64;
+                        let m = tail + pad + p.len() as u64;
                         buf.clear();
-                        let meta = Metadata { key_hash: h, prev_offset: prev, checksum: format::checksum(p) };
+                        let meta = Metadata { key_hash: h, prev_offset: tail, checksum: format::checksum(p) };
                         buf.extend_from_slice(&meta.encode());
                         pos = m;
                         tail = m + METADATA_SIZE as u64;
                         updates.push((h, Some(m)));
+                        overlay.insert(h, true);
                     }
                     Op::Put(h, p) => {
                         tail = format::encode_entry(&mut buf, pos, h, p);
                         updates.push((h, Some(tail - METADATA_SIZE as u64)));
+                        overlay.insert(h, true);
                     }
                 }
+                tails.push(tail);
             }
+            drop(index);
             w.file.write_all(&buf)?;
-            if self.durable {
+            if self.durable && tail != base {
                 w.file.sync_data()?;
             }
             Ok(())
@@ -258,7 +319,7 @@ impl Store {
         }
         w.tail = tail;
         self.publish(tail, &updates);
-        Ok(tail)
+        Ok(tails)
     }
 
     /// Makes written entries visible: index updates and the tail, together.
@@ -302,31 +363,8 @@ impl Store {
 
     /// Writes tombstones for the keys that are live; absent keys write nothing.
     pub fn batch_delete_key_hashes(&self, hashes: &[u64]) -> Result<u64> {
-        let mut w = lock(&self.writer);
-        let live: Vec<u64> = {
-            let index = read(&self.index);
-            let mut seen = hashbrown::HashSet::new();
-            hashes.iter().copied().filter(|&h| index.contains(h) && seen.insert(h)).collect()
-        };
-        if live.is_empty() {
-            return Ok(w.tail);
-        }
-        let base = w.tail;
-        let mut buf = Vec::with_capacity(live.len() * (1 + METADATA_SIZE));
-        let mut tail = base;
-        for &h in &live {
-            tail = format::encode_tombstone(&mut buf, base, h);
-        }
-        let res = w.file.write_all(&buf).and_then(|_| if self.durable { w.file.sync_data() } else { Ok(()) });
-        if let Err(e) = res {
-            let _ = w.file.set_len(base);
-            let _ = w.file.seek(SeekFrom::Start(base));
-            return Err(e.into());
-        }
-        w.tail = tail;
-        let updates: Vec<(u64, Option<u64>)> = live.iter().map(|&h| (h, None)).collect();
-        self.publish(tail, &updates);
-        Ok(tail)
+        let ops: Vec<Op> = hashes.iter().map(|&h| Op::Delete(h)).collect();
+        self.apply(&ops, false)
     }
 
     /// Writes `new_key` with `old_key`'s payload and a tombstone for `old_key`,
@@ -618,6 +656,15 @@ impl Store {
     pub(crate) fn dir(&self) -> PathBuf {
         self.path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
     }
+}
+
+fn validate_ops(ops: &[Op<'_>], allow_null: bool) -> Result<()> {
+    for op in ops {
+        if let Op::Put(_, payload) = op {
+            validate_payload(payload, allow_null)?;
+        }
+    }
+    Ok(())
 }
 
 fn validate_payload(payload: &[u8], allow_null: bool) -> Result<()> {

@@ -155,3 +155,48 @@ fn string_bytes(e: sys::napi_env, value: sys::napi_value, len: Option<usize>) ->
     buf.truncate(n);
     Ok(buf)
 }
+
+/// A `number` argument.
+pub fn number(env: &Env, v: &Unknown<'_>, what: &str) -> Result<f64> {
+    if v.get_type()? != ValueType::Number {
+        return Err(invalid_type(env, &format!("{what} must be a number")));
+    }
+    // SAFETY: the value was just checked to be a number.
+    unsafe { v.cast::<f64>() }
+}
+
+/// Payload bytes owned for a worker thread: small ones copied into one
+/// arena, large Uint8Arrays kept by reference (no copy on the JS thread).
+pub enum Owned {
+    Arena(usize, usize),
+    Js(Uint8Array),
+}
+
+/// Payloads at least this large are read by reference from their Uint8Array.
+const BY_REFERENCE_MIN: usize = 64 * 1024;
+
+pub fn owned_payload(env: &Env, v: &Unknown<'_>, arena: &mut Vec<u8>, what: &str) -> Result<Owned> {
+    let (e, value) = raw(v);
+    if v.get_type()? == ValueType::Object {
+        if let Some(slice) = uint8array(e, value)? {
+            if slice.len() >= BY_REFERENCE_MIN {
+                // SAFETY: the value is a Uint8Array (checked by `uint8array`).
+                return Ok(Owned::Js(unsafe { v.cast::<Uint8Array>()? }));
+            }
+            arena.extend_from_slice(slice);
+            return Ok(Owned::Arena(arena.len() - slice.len(), arena.len()));
+        }
+    }
+    let bytes = bytes(env, v, what)?;
+    arena.extend_from_slice(&bytes);
+    Ok(Owned::Arena(arena.len() - bytes.len(), arena.len()))
+}
+
+impl Owned {
+    pub fn get<'a>(&'a self, arena: &'a [u8]) -> &'a [u8] {
+        match self {
+            Owned::Arena(a, b) => &arena[*a..*b],
+            Owned::Js(u) => u,
+        }
+    }
+}

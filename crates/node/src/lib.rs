@@ -4,6 +4,7 @@
 mod args;
 mod errors;
 mod store;
+mod tasks;
 mod views;
 
 use napi::bindgen_prelude::*;

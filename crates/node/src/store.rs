@@ -3,12 +3,13 @@
 
 use crate::args;
 use crate::errors::{closed, OrThrow};
+use crate::tasks::{Job, Out};
 use crate::views;
 use napi::bindgen_prelude::*;
 use napi::Env;
 use napi_derive::napi;
 use srd_engine::{Op, OpenOptions, Store, StreamWriter};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Result of `locate`: the caller's view is stale or too short.
 const REFRESH: f64 = -2.0;
@@ -20,6 +21,10 @@ pub struct NativeStore {
 }
 
 impl NativeStore {
+    pub(crate) fn from_arc(store: Arc<Store>) -> Self {
+        Self { store: Some(store) }
+    }
+
     fn get(&self, env: &Env) -> Result<&Arc<Store>> {
         self.store.as_ref().ok_or_else(|| closed(env))
     }
@@ -165,14 +170,14 @@ impl NativeStore {
     pub fn stream_begin(&self, env: &Env, key: Unknown<'_>) -> Result<NativeStreamWriter> {
         let s = self.get(env)?;
         let h = args::key_hash(env, &key, "key")?;
-        Ok(NativeStreamWriter { inner: Some(s.stream_writer(h)) })
+        Ok(NativeStreamWriter::new(s.stream_writer(h)))
     }
 
     #[napi]
     pub fn stream_begin_with_key_hash(&self, env: &Env, hash: Unknown<'_>) -> Result<NativeStreamWriter> {
         let s = self.get(env)?;
         let h = args::hash(env, &hash, "keyHash")?;
-        Ok(NativeStreamWriter { inner: Some(s.stream_writer(h)) })
+        Ok(NativeStreamWriter::new(s.stream_writer(h)))
     }
 
     // ---- reads: offsets into the caller's view ----
@@ -318,34 +323,245 @@ impl NativeIter {
     }
 }
 
-/// A streamed write in progress (spooled; appended on `finish`).
+/// A streamed write in progress (spooled; appended on `finish`). Shared with
+/// worker threads by the async methods.
 #[napi]
 pub struct NativeStreamWriter {
-    inner: Option<StreamWriter>,
+    inner: Arc<Mutex<Option<StreamWriter>>>,
+}
+
+impl NativeStreamWriter {
+    fn new(w: StreamWriter) -> Self {
+        Self { inner: Arc::new(Mutex::new(Some(w))) }
+    }
+}
+
+fn finished() -> srd_engine::Error {
+    srd_engine::Error::invalid("the stream is already finished")
 }
 
 #[napi]
 impl NativeStreamWriter {
     #[napi]
-    pub fn write(&mut self, env: &Env, chunk: Unknown<'_>) -> Result<()> {
+    pub fn write(&self, env: &Env, chunk: Unknown<'_>) -> Result<()> {
         let bytes = args::bytes(env, &chunk, "chunk")?;
-        match self.inner.as_mut() {
-            Some(w) => w.write(&bytes).or_throw(env),
-            None => Err(crate::errors::invalid_value(env, "the stream is already finished")),
-        }
+        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        guard.as_mut().ok_or_else(finished).and_then(|w| w.write(&bytes)).or_throw(env)
+    }
+
+    /// Spools a chunk on a worker thread (large chunks are read in place).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn write_async(&self, env: &Env, chunk: Unknown<'_>) -> Result<AsyncTask<Job>> {
+        let mut arena = Vec::new();
+        let owned = args::owned_payload(env, &chunk, &mut arena, "chunk")?;
+        let inner = self.inner.clone();
+        Ok(Job::new(move || {
+            let mut guard = inner.lock().unwrap_or_else(|e| e.into_inner());
+            let w = guard.as_mut().ok_or_else(finished)?;
+            w.write(owned.get(&arena))?;
+            Ok(Out::Unit)
+        }))
     }
 
     #[napi]
-    pub fn finish(&mut self, env: &Env) -> Result<f64> {
-        match self.inner.take() {
-            Some(w) => Ok(w.finish().or_throw(env)? as f64),
-            None => Err(crate::errors::invalid_value(env, "the stream is already finished")),
-        }
+    pub fn finish(&self, env: &Env) -> Result<f64> {
+        let w = self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
+        Ok(w.ok_or_else(finished).and_then(|w| w.finish()).or_throw(env)? as f64)
+    }
+
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn finish_async(&self) -> AsyncTask<Job> {
+        let inner = self.inner.clone();
+        Job::new(move || {
+            let w = inner.lock().unwrap_or_else(|e| e.into_inner()).take();
+            Ok(Out::Number(w.ok_or_else(finished)?.finish()? as f64))
+        })
     }
 
     /// Discards the spooled payload; nothing is written.
     #[napi]
-    pub fn abort(&mut self) {
-        self.inner = None;
+    pub fn abort(&self) {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+}
+
+/// Kinds of a write group sent by the async layer's group commit.
+const GROUP_PUT_KEY: u32 = 0;
+const GROUP_PUT_HASH: u32 = 1;
+const GROUP_DELETE_KEY: u32 = 2;
+const GROUP_DELETE_HASH: u32 = 3;
+const GROUP_ALLOW_NULL: u32 = 16;
+
+enum GroupOp {
+    Put(u64, args::Owned),
+    Delete(u64),
+}
+
+/// The async twins: each converts its arguments on the JS thread and runs
+/// the engine call on a libuv worker thread.
+#[napi]
+impl NativeStore {
+    #[napi(ts_return_type = "Promise<NativeStore>")]
+    pub fn open_async(path: String, create: bool, repair: bool, durable: bool) -> AsyncTask<Job> {
+        Job::new(move || Ok(Out::Store(Store::open(&path, OpenOptions { create, repair, durable })?)))
+    }
+
+    /// Group commit: `groups` is `[kind, entries][]`; all valid groups are
+    /// appended in one write. Resolves per group to its tails or `[code, message]`.
+    #[napi(ts_return_type = "Promise<Array<number[] | [string, string]>>")]
+    pub fn apply_groups_async(&self, env: &Env, groups: Unknown<'_>) -> Result<AsyncTask<Job>> {
+        let s = self.get(env)?.clone();
+        let mut arena = Vec::new();
+        let mut converted: Vec<(Vec<GroupOp>, bool)> = Vec::new();
+        for group in args::array(env, &groups, "groups")? {
+            let (kind, entries) = args::pair(env, &group, "group")?;
+            let kind = args::number(env, &kind, "group kind")? as u32;
+            let allow_null = kind & GROUP_ALLOW_NULL != 0;
+            let mut ops = Vec::new();
+            for e in args::array(env, &entries, "entries")? {
+                ops.push(match kind & !GROUP_ALLOW_NULL {
+                    GROUP_PUT_KEY | GROUP_PUT_HASH => {
+                        let (k, p) = args::pair(env, &e, "each entry")?;
+                        let h = if kind & !GROUP_ALLOW_NULL == GROUP_PUT_KEY {
+                            args::key_hash(env, &k, "key")?
+                        } else {
+                            args::hash(env, &k, "keyHash")?
+                        };
+                        GroupOp::Put(h, args::owned_payload(env, &p, &mut arena, "payload")?)
+                    }
+                    GROUP_DELETE_KEY => GroupOp::Delete(args::key_hash(env, &e, "key")?),
+                    GROUP_DELETE_HASH => GroupOp::Delete(args::hash(env, &e, "keyHash")?),
+                    _ => return Err(crate::errors::invalid_value(env, "unknown group kind")),
+                });
+            }
+            converted.push((ops, allow_null));
+        }
+        Ok(Job::new(move || {
+            let ops: Vec<(Vec<Op>, bool)> = converted
+                .iter()
+                .map(|(ops, allow)| {
+                    let ops = ops
+                        .iter()
+                        .map(|op| match op {
+                            GroupOp::Put(h, p) => Op::Put(*h, p.get(&arena)),
+                            GroupOp::Delete(h) => Op::Delete(*h),
+                        })
+                        .collect();
+                    (ops, *allow)
+                })
+                .collect();
+            let refs: Vec<(&[Op], bool)> = ops.iter().map(|(o, a)| (&o[..], *a)).collect();
+            let results = s
+                .apply_groups(&refs)
+                .into_iter()
+                .map(|r| match r {
+                    Ok(tails) => Ok(tails.into_iter().map(|t| t as f64).collect()),
+                    Err(e) => Err((e.code().to_owned(), e.to_string())),
+                })
+                .collect();
+            Ok(Out::Groups(results))
+        }))
+    }
+
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn rename_async(&self, env: &Env, old_key: Unknown<'_>, new_key: Unknown<'_>) -> Result<AsyncTask<Job>> {
+        let s = self.get(env)?.clone();
+        let old = args::bytes(env, &old_key, "oldKey")?.into_owned();
+        let new = args::bytes(env, &new_key, "newKey")?.into_owned();
+        Ok(Job::new(move || Ok(Out::Number(s.rename(&old, &new)? as f64))))
+    }
+
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn copy_async(&self, env: &Env, key: Unknown<'_>, target: &NativeStore) -> Result<AsyncTask<Job>> {
+        let s = self.get(env)?.clone();
+        let t = target.get(env)?.clone();
+        let key = args::bytes(env, &key, "key")?.into_owned();
+        Ok(Job::new(move || Ok(Out::Number(s.copy(&key, &t)? as f64))))
+    }
+
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn transfer_async(&self, env: &Env, key: Unknown<'_>, target: &NativeStore) -> Result<AsyncTask<Job>> {
+        let s = self.get(env)?.clone();
+        let t = target.get(env)?.clone();
+        let key = args::bytes(env, &key, "key")?.into_owned();
+        Ok(Job::new(move || Ok(Out::Number(s.transfer(&key, &t)? as f64))))
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn sync_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
+        let s = self.get(env)?.clone();
+        Ok(Job::new(move || s.sync().map(|_| Out::Unit)))
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn compact_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
+        let s = self.get(env)?.clone();
+        Ok(Job::new(move || s.compact().map(|_| Out::Unit)))
+    }
+
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn estimate_compaction_savings_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
+        let s = self.get(env)?.clone();
+        Ok(Job::new(move || Ok(Out::Number(s.estimate_compaction_savings()? as f64))))
+    }
+
+    #[napi(ts_return_type = "Promise<Array<[bigint, number]>>")]
+    pub fn verify_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
+        let s = self.get(env)?.clone();
+        Ok(Job::new(move || Ok(Out::Corrupt(s.verify()?))))
+    }
+
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn len_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
+        let s = self.get(env)?.clone();
+        Ok(Job::new(move || Ok(Out::Number(s.len() as f64))))
+    }
+
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn file_size_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
+        let s = self.get(env)?.clone();
+        Ok(Job::new(move || Ok(Out::Number(s.file_size() as f64))))
+    }
+
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub fn exists_async(&self, env: &Env, key: Unknown<'_>, hashed: bool) -> Result<AsyncTask<Job>> {
+        let s = self.get(env)?.clone();
+        let h = if hashed { args::hash(env, &key, "keyHash")? } else { args::key_hash(env, &key, "key")? };
+        Ok(Job::new(move || Ok(Out::Bool(s.exists_with_key_hash(h)))))
+    }
+
+    /// As `locate`, on a worker thread.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn locate_async(&self, env: &Env, key: Unknown<'_>, hashed: bool, generation: f64, view_len: f64) -> Result<AsyncTask<Job>> {
+        let s = self.get(env)?.clone();
+        let h = if hashed { args::hash(env, &key, "keyHash")? } else { args::key_hash(env, &key, "key")? };
+        Ok(Job::new(move || Ok(Out::Number(located(s.locate(h, generation as u64, view_len as u64))))))
+    }
+
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn locate_last_async(&self, env: &Env, generation: f64, view_len: f64) -> Result<AsyncTask<Job>> {
+        let s = self.get(env)?.clone();
+        Ok(Job::new(move || Ok(Out::Number(located(s.locate_last(generation as u64, view_len as u64))))))
+    }
+
+    /// As `batchLocate`, on a worker thread; `[-2]` asks for a view refresh.
+    #[napi(ts_return_type = "Promise<number[]>")]
+    pub fn batch_locate_async(&self, env: &Env, keys: Unknown<'_>, hashed: bool, generation: f64, view_len: f64) -> Result<AsyncTask<Job>> {
+        let s = self.get(env)?.clone();
+        let hashes = args::array(env, &keys, if hashed { "keyHashes" } else { "keys" })?
+            .iter()
+            .map(|k| if hashed { args::hash(env, k, "keyHash") } else { args::key_hash(env, k, "key") })
+            .collect::<Result<Vec<u64>>>()?;
+        Ok(Job::new(move || {
+            let mut out = Vec::with_capacity(hashes.len());
+            for h in hashes {
+                let r = located(s.locate(h, generation as u64, view_len as u64));
+                if r == REFRESH {
+                    return Ok(Out::Numbers(vec![REFRESH]));
+                }
+                out.push(r);
+            }
+            Ok(Out::Numbers(out))
+        }))
     }
 }

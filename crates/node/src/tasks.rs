@@ -1,0 +1,116 @@
+//! Async work on libuv's worker threads: one `Job` type runs an engine call
+//! (a closure) in `compute` and converts its result on the JS thread. Panics
+//! are caught and become rejected Promises, never an abort of the process.
+
+use crate::store::NativeStore;
+use napi::bindgen_prelude::*;
+use napi::{sys, Env, JsValue};
+use srd_engine::Store;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+/// What an engine call hands back to JavaScript.
+pub enum Out {
+    Unit,
+    Number(f64),
+    Bool(bool),
+    Numbers(Vec<f64>),
+    Store(Arc<Store>),
+    /// Per group: the tails after each op, or `(code, message)`.
+    Groups(Vec<std::result::Result<Vec<f64>, (String, String)>>),
+    /// `(keyHash, offset)` of corrupt entries.
+    Corrupt(Vec<(u64, u64)>),
+}
+
+pub struct JsOut(Out);
+
+impl TypeName for JsOut {
+    fn type_name() -> &'static str {
+        "unknown"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl ToNapiValue for JsOut {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        // SAFETY: `env` is the live env of the resolving JS thread (napi-rs
+        // calls this from `resolve`); each arm delegates to napi-rs' own impls.
+        unsafe {
+            match val.0 {
+                Out::Unit => <()>::to_napi_value(env, ()),
+                Out::Number(n) => f64::to_napi_value(env, n),
+                Out::Bool(b) => bool::to_napi_value(env, b),
+                Out::Numbers(v) => Vec::<f64>::to_napi_value(env, v),
+                Out::Store(s) => NativeStore::to_napi_value(env, NativeStore::from_arc(s)),
+                Out::Groups(groups) => {
+                    let items: Vec<Either<Vec<f64>, Vec<String>>> = groups
+                        .into_iter()
+                        .map(|g| match g {
+                            Ok(tails) => Either::A(tails),
+                            Err((code, msg)) => Either::B(vec![code, msg]),
+                        })
+                        .collect();
+                    Vec::to_napi_value(env, items)
+                }
+                Out::Corrupt(v) => {
+                    let items: Vec<(BigInt, f64)> = v.into_iter().map(|(h, m)| (BigInt::from(h), m as f64)).collect();
+                    Vec::to_napi_value(env, items)
+                }
+            }
+        }
+    }
+}
+
+type Work = Box<dyn FnOnce() -> srd_engine::Result<Out> + Send>;
+
+pub struct Job {
+    work: Option<Work>,
+}
+
+impl Job {
+    pub fn new(work: impl FnOnce() -> srd_engine::Result<Out> + Send + 'static) -> AsyncTask<Job> {
+        AsyncTask::new(Job { work: Some(Box::new(work)) })
+    }
+}
+
+#[napi_derive::napi]
+impl Task for Job {
+    type Output = std::result::Result<Out, (String, String)>;
+    type JsValue = JsOut;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let Some(work) = self.work.take() else {
+            return Ok(Err(("ERR_INTERNAL".into(), "task ran twice".into())));
+        };
+        Ok(match catch_unwind(AssertUnwindSafe(work)) {
+            Ok(Ok(out)) => Ok(out),
+            Ok(Err(e)) => Err((e.code().to_owned(), e.to_string())),
+            Err(panic) => {
+                let msg = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                Err(("ERR_INTERNAL".into(), format!("engine panic: {msg}")))
+            }
+        })
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<JsOut> {
+        match output {
+            Ok(out) => Ok(JsOut(out)),
+            Err((code, msg)) => Err(coded_error(&env, &code, &msg)),
+        }
+    }
+}
+
+/// A JS Error object with `code`, as a napi-rs error that rejects with it.
+pub fn coded_error(env: &Env, code: &str, msg: &str) -> napi::Error {
+    let made = env.create_error(napi::Error::new(Status::GenericFailure, msg.to_owned())).and_then(|mut obj| {
+        obj.set_named_property("code", code)?;
+        Ok(napi::Error::from(obj.to_unknown()))
+    });
+    made.unwrap_or_else(|e| e)
+}
