@@ -64,12 +64,39 @@ export declare class NativeStore {
   /** Live entries whose checksum does not match: `[keyHash, metadataOffset]` pairs. */
   verify(): Array<[bigint, number]>
   iter(): NativeIter
+  static openAsync(path: string, create: boolean, repair: boolean, durable: boolean): Promise<NativeStore>
+  /**
+   * Group commit: `groups` is `[kind, entries][]`; all valid groups are
+   * appended in one write. Resolves per group to its tails or `[code, message]`.
+   */
+  applyGroupsAsync(groups: unknown): Promise<Array<number[] | [string, string]>>
+  renameAsync(oldKey: unknown, newKey: unknown): Promise<number>
+  copyAsync(key: unknown, target: NativeStore): Promise<number>
+  transferAsync(key: unknown, target: NativeStore): Promise<number>
+  syncAsync(): Promise<void>
+  compactAsync(): Promise<void>
+  estimateCompactionSavingsAsync(): Promise<number>
+  verifyAsync(): Promise<Array<[bigint, number]>>
+  lenAsync(): Promise<number>
+  fileSizeAsync(): Promise<number>
+  existsAsync(key: unknown, hashed: boolean): Promise<boolean>
+  /** As `locate`, on a worker thread. */
+  locateAsync(key: unknown, hashed: boolean, generation: number, viewLen: number): Promise<number>
+  locateLastAsync(generation: number, viewLen: number): Promise<number>
+  /** As `batchLocate`, on a worker thread; `[-2]` asks for a view refresh. */
+  batchLocateAsync(keys: unknown, hashed: boolean, generation: number, viewLen: number): Promise<number[]>
 }
 
-/** A streamed write in progress (spooled; appended on `finish`). */
+/**
+ * A streamed write in progress (spooled; appended on `finish`). Shared with
+ * worker threads by the async methods.
+ */
 export declare class NativeStreamWriter {
   write(chunk: unknown): void
+  /** Spools a chunk on a worker thread (large chunks are read in place). */
+  writeAsync(chunk: unknown): Promise<void>
   finish(): number
+  finishAsync(): Promise<number>
   /** Discards the spooled payload; nothing is written. */
   abort(): void
 }

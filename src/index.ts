@@ -1,7 +1,19 @@
 import native = require('./native')
 
 export { DataStore } from './store'
-export type { Key, Payload, OpenOptions, ReadOptions, CorruptEntry } from './store'
+export { AsyncDataStore } from './async'
+export type { OpenOptions, CorruptEntry } from './store'
+export type {
+  Key,
+  Payload,
+  ReadOptions,
+  StreamSource,
+  WriteStreamOptions,
+  DataStoreWriter,
+  DataStoreReader,
+  AsyncDataStoreWriter,
+  AsyncDataStoreReader,
+} from './traits'
 export { EntryHandle } from './handle'
 export type { EntryMetadata } from './handle'
 export type { ErrorCode, StoreError } from './errors'

@@ -2,10 +2,9 @@ import { Readable } from 'node:stream'
 import native = require('./native')
 import { EntryHandle, EntryMetadata } from './handle'
 import { codedError, typeError } from './errors'
-
-/** A key or payload: a string is its UTF-8 bytes. */
-export type Key = string | Uint8Array
-export type Payload = string | Uint8Array
+import { View, ViewState } from './view'
+import type { DataStoreReader, DataStoreWriter, Key, Payload, ReadOptions } from './traits'
+import type { AsyncDataStore } from './async'
 
 export interface OpenOptions {
   /** Cut a file with no valid entry chain to empty instead of failing with ERR_NOT_A_STORE. */
@@ -16,11 +15,6 @@ export interface OpenOptions {
   verifyReads?: boolean
 }
 
-export interface ReadOptions {
-  /** Check this payload's checksum (ERR_CHECKSUM_MISMATCH on a mismatch). */
-  verify?: boolean
-}
-
 /** A live entry whose checksum does not match its payload. */
 export interface CorruptEntry {
   keyHash: bigint
@@ -28,18 +22,18 @@ export interface CorruptEntry {
   offset: number
 }
 
-type Native = InstanceType<typeof native.NativeStore>
+export type Native = InstanceType<typeof native.NativeStore>
 
 const STREAM_CHUNK = 64 * 1024
 const ITER_BATCH = 1024
 
-function checkPath(path: unknown): string {
+export function checkPath(path: unknown): string {
   if (typeof path !== 'string') throw typeError('path must be a string')
   if (path.length === 0) throw codedError('ERR_INVALID_ARG_VALUE', 'path must not be empty')
   return path
 }
 
-function checkOptions(options: unknown): OpenOptions {
+export function checkOptions(options: unknown): OpenOptions {
   if (options === undefined || options === null) return {}
   if (typeof options !== 'object') throw typeError('options must be an object')
   return options as OpenOptions
@@ -53,7 +47,7 @@ function iteratorOf(source: unknown): Iterator<unknown> {
   return fn.call(source) as Iterator<unknown>
 }
 
-function ensureVerified(handle: EntryHandle | null): EntryHandle | null {
+export function ensureVerified(handle: EntryHandle | null): EntryHandle | null {
   if (handle !== null && !handle.isValidChecksum()) {
     throw codedError(
       'ERR_CHECKSUM_MISMATCH',
@@ -67,19 +61,31 @@ function ensureVerified(handle: EntryHandle | null): EntryHandle | null {
  * A SIMD R Drive store: one append-only file, 64-byte-aligned payloads,
  * zero-copy reads. Every writer method returns the tail offset after it.
  */
-export class DataStore implements Iterable<EntryHandle> {
+export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, Iterable<EntryHandle> {
   /** @internal */
   readonly native: Native
-  readonly #verifyReads: boolean
-  #view: ArrayBuffer = new ArrayBuffer(0)
-  #dv: DataView = new DataView(this.#view)
-  #generation = -1
+  /** @internal */
+  readonly views: ViewState
+  /** @internal */
+  readonly verifyReads: boolean
+  #async: AsyncDataStore | undefined
 
   /** @internal */
   constructor(handle: Native, options: OpenOptions = {}) {
     if (!(handle instanceof native.NativeStore)) throw typeError('use DataStore.open(path) to open a store')
     this.native = handle
-    this.#verifyReads = options.verifyReads === true
+    this.views = new ViewState(handle)
+    this.verifyReads = options.verifyReads === true
+  }
+
+  /** The async view of this store: same engine, same data, Promise-returning methods. */
+  get async(): AsyncDataStore {
+    if (this.#async === undefined) {
+      // Loaded lazily: async.ts imports this module.
+      const { AsyncDataStore } = require('./async') as typeof import('./async')
+      this.#async = AsyncDataStore.fromDataStore(this)
+    }
+    return this.#async
   }
 
   /** Opens the store at `path`, creating the file if it is missing. */
@@ -185,33 +191,36 @@ export class DataStore implements Iterable<EntryHandle> {
 
   /** The live entry of `key`, or `null`. Its `bytes` are a view of the mapped file. */
   read(key: Key, options?: ReadOptions): EntryHandle | null {
-    let m = this.native.locate(key, this.#generation, this.#view.byteLength)
+    let view = this.views.current
+    let m = this.native.locate(key, view.generation, view.length)
     while (m === -2) {
-      this.#refresh()
-      m = this.native.locate(key, this.#generation, this.#view.byteLength)
+      view = this.views.refresh()
+      m = this.native.locate(key, view.generation, view.length)
     }
-    const handle = m < 0 ? null : new EntryHandle(this.#view, this.#dv, m)
-    return this.#verifyReads || options?.verify === true ? ensureVerified(handle) : handle
+    const handle = m < 0 ? null : view.handle(m)
+    return this.verifyReads || options?.verify === true ? ensureVerified(handle) : handle
   }
 
   readWithKeyHash(keyHash: bigint, options?: ReadOptions): EntryHandle | null {
-    let m = this.native.locateWithKeyHash(keyHash, this.#generation, this.#view.byteLength)
+    let view = this.views.current
+    let m = this.native.locateWithKeyHash(keyHash, view.generation, view.length)
     while (m === -2) {
-      this.#refresh()
-      m = this.native.locateWithKeyHash(keyHash, this.#generation, this.#view.byteLength)
+      view = this.views.refresh()
+      m = this.native.locateWithKeyHash(keyHash, view.generation, view.length)
     }
-    const handle = m < 0 ? null : new EntryHandle(this.#view, this.#dv, m)
-    return this.#verifyReads || options?.verify === true ? ensureVerified(handle) : handle
+    const handle = m < 0 ? null : view.handle(m)
+    return this.verifyReads || options?.verify === true ? ensureVerified(handle) : handle
   }
 
   /** The last entry written, or `null` if the store is empty or that entry is a tombstone. */
   readLastEntry(): EntryHandle | null {
-    let m = this.native.locateLast(this.#generation, this.#view.byteLength)
+    let view = this.views.current
+    let m = this.native.locateLast(view.generation, view.length)
     while (m === -2) {
-      this.#refresh()
-      m = this.native.locateLast(this.#generation, this.#view.byteLength)
+      view = this.views.refresh()
+      m = this.native.locateLast(view.generation, view.length)
     }
-    return m < 0 ? null : new EntryHandle(this.#view, this.#dv, m)
+    return m < 0 ? null : view.handle(m)
   }
 
   batchRead(keys: ReadonlyArray<Key>): Array<EntryHandle | null> {
@@ -232,23 +241,7 @@ export class DataStore implements Iterable<EntryHandle> {
   /** A Node Readable of `key`'s payload (zero-copy chunks, with backpressure), or `null`. */
   readStream(key: Key, options?: ReadOptions & { highWaterMark?: number }): Readable | null {
     const handle = this.read(key, options)
-    if (handle === null) return null
-    const bytes = handle.bytes
-    const chunk = options?.highWaterMark ?? STREAM_CHUNK
-    let offset = 0
-    return new Readable({
-      highWaterMark: chunk,
-      read() {
-        if (offset >= bytes.length) {
-          this.push(null)
-          return
-        }
-        const end = Math.min(offset + chunk, bytes.length)
-        const part = bytes.subarray(offset, end)
-        offset = end
-        this.push(part)
-      },
-    })
+    return handle === null ? null : payloadStream(handle, options?.highWaterMark)
   }
 
   /** Number of live keys. */
@@ -270,12 +263,11 @@ export class DataStore implements Iterable<EntryHandle> {
   /** Live entries, newest version of each key, newest first; a snapshot as of the call. */
   *entries(): IterableIterator<EntryHandle> {
     const it = this.native.iter()
-    const view = it.view()
-    const dv = new DataView(view)
+    const view = new View(it.view(), -1)
     for (;;) {
       const batch = it.nextBatch(ITER_BATCH)
       if (batch.length === 0) return
-      for (const m of batch) yield new EntryHandle(view, dv, m)
+      for (const m of batch) yield view.handle(m)
     }
   }
 
@@ -298,23 +290,36 @@ export class DataStore implements Iterable<EntryHandle> {
     return this.native.verify().map(([keyHash, offset]) => ({ keyHash, offset }))
   }
 
-  #refresh(): void {
-    const [view, generation] = this.native.view() as [ArrayBuffer, number]
-    this.#view = view
-    this.#dv = new DataView(view)
-    this.#generation = generation
-  }
-
   #batchRead(keys: ReadonlyArray<unknown>, hashed: boolean): Array<EntryHandle | null> {
-    let offsets = this.native.batchLocate(keys, hashed, this.#generation, this.#view.byteLength)
+    let view = this.views.current
+    let offsets = this.native.batchLocate(keys, hashed, view.generation, view.length)
     while (offsets === null) {
-      this.#refresh()
-      offsets = this.native.batchLocate(keys, hashed, this.#generation, this.#view.byteLength)
+      view = this.views.refresh()
+      offsets = this.native.batchLocate(keys, hashed, view.generation, view.length)
     }
-    const out = offsets.map((m) => (m < 0 ? null : new EntryHandle(this.#view, this.#dv, m)))
-    if (this.#verifyReads) out.forEach(ensureVerified)
+    const out = offsets.map((m) => (m < 0 ? null : view.handle(m)))
+    if (this.verifyReads) out.forEach(ensureVerified)
     return out
   }
+}
+
+/** A Node Readable over a payload: zero-copy chunks, pulled (backpressure). */
+export function payloadStream(handle: EntryHandle, highWaterMark = STREAM_CHUNK): Readable {
+  const bytes = handle.bytes
+  let offset = 0
+  return new Readable({
+    highWaterMark,
+    read() {
+      if (offset >= bytes.length) {
+        this.push(null)
+        return
+      }
+      const end = Math.min(offset + highWaterMark, bytes.length)
+      const part = bytes.subarray(offset, end)
+      offset = end
+      this.push(part)
+    },
+  })
 }
 
 function checkTarget(target: unknown): DataStore {

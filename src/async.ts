@@ -1,0 +1,409 @@
+import { Readable } from 'node:stream'
+import native = require('./native')
+import type { EntryHandle, EntryMetadata } from './handle'
+import { codedError, typeError } from './errors'
+import { GroupKind, WriteQueue } from './queue'
+import { DataStore, checkOptions, checkPath, ensureVerified, payloadStream } from './store'
+import type { CorruptEntry, Native, OpenOptions } from './store'
+import { View, ViewState } from './view'
+import type {
+  AsyncDataStoreReader,
+  AsyncDataStoreWriter,
+  Key,
+  Payload,
+  ReadOptions,
+  StreamSource,
+  WriteStreamOptions,
+} from './traits'
+
+type StreamWriter = InstanceType<typeof native.NativeStreamWriter>
+
+const ITER_BATCH = 1024
+
+function checkKey(key: unknown, what = 'key'): void {
+  if (typeof key !== 'string' && !(key instanceof Uint8Array)) throw typeError(`${what} must be a string or Uint8Array`)
+}
+function checkPayload(payload: unknown): void {
+  if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) throw typeError('payload must be a string or Uint8Array')
+}
+function checkHash(hash: unknown): void {
+  if (typeof hash !== 'bigint') throw typeError('keyHash must be a bigint')
+}
+function checkArray(value: unknown, what: string): asserts value is unknown[] {
+  if (!Array.isArray(value)) throw typeError(`${what} must be an array`)
+}
+function checkPairs(entries: unknown, checkFirst: (v: unknown) => void): void {
+  checkArray(entries, 'entries')
+  for (const e of entries) {
+    if (!Array.isArray(e) || e.length !== 2) throw typeError('each entry must be a [key, payload] pair')
+    checkFirst(e[0])
+    checkPayload(e[1])
+  }
+}
+
+function abortError(signal: AbortSignal): Error {
+  const err = codedError('ABORT_ERR', 'the stream was aborted')
+  err.name = 'AbortError'
+  ;(err as Error & { cause?: unknown }).cause = signal.reason
+  return err
+}
+
+function asyncIterator(source: unknown): AsyncIterator<unknown> | Iterator<unknown> {
+  if (source != null && typeof source === 'object') {
+    const s = source as Record<symbol, unknown>
+    if (typeof s[Symbol.asyncIterator] === 'function') return (s[Symbol.asyncIterator] as () => AsyncIterator<unknown>)()
+    if (typeof s[Symbol.iterator] === 'function') return (s[Symbol.iterator] as () => Iterator<unknown>)()
+    const web = source as { getReader?: () => { read(): Promise<IteratorResult<unknown>>; releaseLock(): void } }
+    if (typeof web.getReader === 'function') {
+      const reader = web.getReader()
+      return {
+        next: () => reader.read(),
+        return: async () => {
+          reader.releaseLock()
+          return { done: true, value: undefined }
+        },
+      }
+    }
+  }
+  throw typeError('source must be a Readable, an AsyncIterable or Iterable of Uint8Array chunks, or a ReadableStream')
+}
+
+/**
+ * The async face of a store: the same methods as `DataStore`, each returning
+ * a Promise. Engine work runs on libuv's worker threads; concurrent writes
+ * are coalesced into one append (group commit) and land in issue order.
+ */
+export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | DataStore>, AsyncDataStoreReader, AsyncIterable<EntryHandle> {
+  /** @internal */
+  readonly native: Native
+  readonly #views: ViewState
+  readonly #queue: WriteQueue
+  readonly #verifyReads: boolean
+  readonly #streams = new Set<StreamWriter>()
+  #closing: Promise<void> | undefined
+
+  /** @internal */
+  constructor(handle: Native, views: ViewState, verifyReads: boolean) {
+    this.native = handle
+    this.#views = views
+    this.#queue = new WriteQueue(handle)
+    this.#verifyReads = verifyReads
+  }
+
+  /** Opens (creating if missing) the store at `path`; the index is built off the main thread. */
+  static async open(path: string, options?: OpenOptions): Promise<AsyncDataStore> {
+    const opts = checkOptions(options)
+    const handle = await native.NativeStore.openAsync(checkPath(path), true, opts.repair === true, opts.durable === true)
+    return new AsyncDataStore(handle, new ViewState(handle), opts.verifyReads === true)
+  }
+
+  /** As `open`, but rejects with `ENOENT` if the file is missing. */
+  static async openExisting(path: string, options?: OpenOptions): Promise<AsyncDataStore> {
+    const opts = checkOptions(options)
+    const handle = await native.NativeStore.openAsync(checkPath(path), false, opts.repair === true, opts.durable === true)
+    return new AsyncDataStore(handle, new ViewState(handle), opts.verifyReads === true)
+  }
+
+  /** @internal */
+  static fromDataStore(store: DataStore): AsyncDataStore {
+    return new AsyncDataStore(store.native, store.views, store.verifyReads)
+  }
+
+  get path(): string {
+    return this.native.path
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined || this.native.closed
+  }
+
+  #open(): void {
+    if (this.closed) throw codedError('ERR_STORE_CLOSED', 'the store is closed')
+  }
+
+  // ---- writer ----
+
+  async write(key: Key, payload: Payload): Promise<number> {
+    this.#open()
+    checkKey(key)
+    checkPayload(payload)
+    return this.#queue.group(GroupKind.PutKey, [[key, payload]])
+  }
+
+  async writeWithKeyHash(keyHash: bigint, payload: Payload): Promise<number> {
+    this.#open()
+    checkHash(keyHash)
+    checkPayload(payload)
+    return this.#queue.group(GroupKind.PutHash, [[keyHash, payload]])
+  }
+
+  async batchWrite(entries: ReadonlyArray<readonly [Key, Payload]>): Promise<number> {
+    this.#open()
+    checkPairs(entries, (k) => checkKey(k))
+    return this.#queue.group(GroupKind.PutKey, entries.slice())
+  }
+
+  async batchWriteWithKeyHashes(entries: ReadonlyArray<readonly [bigint, Payload]>, allowNullBytes = false): Promise<number> {
+    this.#open()
+    checkPairs(entries, checkHash)
+    return this.#queue.group(GroupKind.PutHash | (allowNullBytes ? GroupKind.AllowNull : 0), entries.slice())
+  }
+
+  async delete(key: Key): Promise<number> {
+    this.#open()
+    checkKey(key)
+    return this.#queue.group(GroupKind.DeleteKey, [key])
+  }
+
+  async batchDelete(keys: ReadonlyArray<Key>): Promise<number> {
+    this.#open()
+    checkArray(keys, 'keys')
+    keys.forEach((k) => checkKey(k))
+    return this.#queue.group(GroupKind.DeleteKey, keys.slice())
+  }
+
+  async batchDeleteKeyHashes(keyHashes: ReadonlyArray<bigint>): Promise<number> {
+    this.#open()
+    checkArray(keyHashes, 'keyHashes')
+    keyHashes.forEach(checkHash)
+    return this.#queue.group(GroupKind.DeleteHash, keyHashes.slice())
+  }
+
+  async rename(oldKey: Key, newKey: Key): Promise<number> {
+    this.#open()
+    checkKey(oldKey, 'oldKey')
+    checkKey(newKey, 'newKey')
+    return this.#queue.task(() => this.native.renameAsync(oldKey, newKey))
+  }
+
+  async copy(key: Key, target: AsyncDataStore | DataStore): Promise<number> {
+    this.#open()
+    checkKey(key)
+    const t = nativeOf(target)
+    return this.#queue.task(() => this.native.copyAsync(key, t))
+  }
+
+  async transfer(key: Key, target: AsyncDataStore | DataStore): Promise<number> {
+    this.#open()
+    checkKey(key)
+    const t = nativeOf(target)
+    return this.#queue.task(() => this.native.transferAsync(key, t))
+  }
+
+  /**
+   * Writes one entry from a Node Readable, an (async) iterable of chunks or a
+   * web ReadableStream. Memory stays bounded whatever the length; a source
+   * that fails (or an abort) leaves nothing behind.
+   */
+  async writeStream(key: Key, source: StreamSource, options?: WriteStreamOptions): Promise<number> {
+    this.#open()
+    checkKey(key)
+    return this.#stream(this.native.streamBegin(key), source, options)
+  }
+
+  async writeStreamWithKeyHash(keyHash: bigint, source: StreamSource, options?: WriteStreamOptions): Promise<number> {
+    this.#open()
+    checkHash(keyHash)
+    return this.#stream(this.native.streamBeginWithKeyHash(keyHash), source, options)
+  }
+
+  async #stream(writer: StreamWriter, source: StreamSource, options?: WriteStreamOptions): Promise<number> {
+    const signal = options?.signal
+    const it = asyncIterator(source)
+    this.#streams.add(writer)
+    let onAbort: (() => void) | undefined
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal === undefined) return
+      onAbort = () => reject(abortError(signal))
+      if (signal.aborted) onAbort()
+      else signal.addEventListener('abort', onAbort, { once: true })
+    })
+    aborted.catch(() => {})
+    try {
+      for (;;) {
+        const r = await Promise.race([it.next(), aborted])
+        if (r.done) break
+        await Promise.race([writer.writeAsync(r.value), aborted])
+        if (this.#closing !== undefined) throw codedError('ERR_STORE_CLOSED', 'the store was closed during the stream')
+      }
+      if (signal?.aborted) throw abortError(signal)
+      return await this.#queue.task(() => writer.finishAsync())
+    } catch (err) {
+      writer.abort()
+      try {
+        await it.return?.()
+      } catch {
+        // the source's own cleanup failed; the stream is already discarded
+      }
+      throw err
+    } finally {
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
+      this.#streams.delete(writer)
+    }
+  }
+
+  /** fsync: everything acknowledged so far survives an OS crash or power loss. */
+  async sync(): Promise<void> {
+    this.#open()
+    await this.#queue.whenIdle()
+    return this.native.syncAsync()
+  }
+
+  // ---- reader ----
+
+  async exists(key: Key): Promise<boolean> {
+    this.#open()
+    checkKey(key)
+    return this.native.existsAsync(key, false)
+  }
+
+  async existsWithKeyHash(keyHash: bigint): Promise<boolean> {
+    this.#open()
+    checkHash(keyHash)
+    return this.native.existsAsync(keyHash, true)
+  }
+
+  async read(key: Key, options?: ReadOptions): Promise<EntryHandle | null> {
+    this.#open()
+    checkKey(key)
+    return this.#read(key, false, options)
+  }
+
+  async readWithKeyHash(keyHash: bigint, options?: ReadOptions): Promise<EntryHandle | null> {
+    this.#open()
+    checkHash(keyHash)
+    return this.#read(keyHash, true, options)
+  }
+
+  async #read(key: Key | bigint, hashed: boolean, options?: ReadOptions): Promise<EntryHandle | null> {
+    let view = this.#views.current
+    let m = await this.native.locateAsync(key, hashed, view.generation, view.length)
+    while (m === -2) {
+      view = this.#views.refresh()
+      m = await this.native.locateAsync(key, hashed, view.generation, view.length)
+    }
+    const handle = m < 0 ? null : view.handle(m)
+    return this.#verifyReads || options?.verify === true ? ensureVerified(handle) : handle
+  }
+
+  async readLastEntry(): Promise<EntryHandle | null> {
+    this.#open()
+    let view = this.#views.current
+    let m = await this.native.locateLastAsync(view.generation, view.length)
+    while (m === -2) {
+      view = this.#views.refresh()
+      m = await this.native.locateLastAsync(view.generation, view.length)
+    }
+    return m < 0 ? null : view.handle(m)
+  }
+
+  async batchRead(keys: ReadonlyArray<Key>): Promise<Array<EntryHandle | null>> {
+    this.#open()
+    checkArray(keys, 'keys')
+    keys.forEach((k) => checkKey(k))
+    return this.#batchRead(keys, false)
+  }
+
+  async batchReadHashedKeys(keyHashes: ReadonlyArray<bigint>, keys?: ReadonlyArray<Key>): Promise<Array<EntryHandle | null>> {
+    this.#open()
+    checkArray(keyHashes, 'keyHashes')
+    keyHashes.forEach(checkHash)
+    if (keys !== undefined && keys !== null) this.native.checkKeyHashes(keyHashes, keys)
+    return this.#batchRead(keyHashes, true)
+  }
+
+  async #batchRead(keys: ReadonlyArray<unknown>, hashed: boolean): Promise<Array<EntryHandle | null>> {
+    let view = this.#views.current
+    let offsets = await this.native.batchLocateAsync(keys, hashed, view.generation, view.length)
+    while (offsets.length === 1 && offsets[0] === -2) {
+      view = this.#views.refresh()
+      offsets = await this.native.batchLocateAsync(keys, hashed, view.generation, view.length)
+    }
+    const out = offsets.map((m) => (m < 0 ? null : view.handle(m)))
+    if (this.#verifyReads) out.forEach(ensureVerified)
+    return out
+  }
+
+  async readMetadata(key: Key): Promise<EntryMetadata | null> {
+    const h = await this.read(key)
+    return h === null ? null : { keyHash: h.keyHash, prevOffset: h.prevOffset, checksum: h.checksum }
+  }
+
+  /** A Node Readable of `key`'s payload, or `null` if absent. */
+  async readStream(key: Key, options?: ReadOptions & { highWaterMark?: number }): Promise<Readable | null> {
+    const handle = await this.read(key, options)
+    return handle === null ? null : payloadStream(handle, options?.highWaterMark)
+  }
+
+  async len(): Promise<number> {
+    this.#open()
+    return this.native.lenAsync()
+  }
+
+  async isEmpty(): Promise<boolean> {
+    return (await this.len()) === 0
+  }
+
+  async fileSize(): Promise<number> {
+    this.#open()
+    return this.native.fileSizeAsync()
+  }
+
+  // ---- beyond the traits ----
+
+  /** Live entries, newest first (a snapshot as of the call). */
+  async *entries(): AsyncIterableIterator<EntryHandle> {
+    this.#open()
+    const it = this.native.iter()
+    const view = new View(it.view(), -1)
+    for (;;) {
+      const batch = it.nextBatch(ITER_BATCH)
+      if (batch.length === 0) return
+      for (const m of batch) yield view.handle(m)
+      // Let other work run between batches.
+      await new Promise<void>((resolve) => setImmediate(resolve))
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<EntryHandle> {
+    return this.entries()
+  }
+
+  async compact(): Promise<void> {
+    this.#open()
+    return this.#queue.task(() => this.native.compactAsync())
+  }
+
+  async estimateCompactionSavings(): Promise<number> {
+    this.#open()
+    return this.native.estimateCompactionSavingsAsync()
+  }
+
+  async verify(): Promise<CorruptEntry[]> {
+    this.#open()
+    const bad = await this.native.verifyAsync()
+    return bad.map(([keyHash, offset]) => ({ keyHash, offset }))
+  }
+
+  /**
+   * Waits for every queued or in-flight write, stops streams in progress
+   * (they reject with ERR_STORE_CLOSED and write nothing), then releases the
+   * file. Nothing is left half-written. Later calls reject with ERR_STORE_CLOSED.
+   */
+  close(): Promise<void> {
+    if (this.#closing === undefined) {
+      for (const w of this.#streams) w.abort()
+      this.#closing = this.#queue.whenIdle().then(() => this.native.close())
+    }
+    return this.#closing
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+}
+
+function nativeOf(target: unknown): Native {
+  if (target instanceof AsyncDataStore || target instanceof DataStore) return target.native
+  throw typeError('target must be a DataStore or AsyncDataStore')
+}

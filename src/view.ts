@@ -1,0 +1,44 @@
+import native = require('./native')
+import { EntryHandle } from './handle'
+
+type Native = InstanceType<typeof native.NativeStore>
+
+/**
+ * An immutable snapshot of the store's mapped file as seen from this
+ * thread: one external ArrayBuffer over a private map of one file
+ * generation. Reads locate entries natively and slice this buffer.
+ */
+export class View {
+  readonly dv: DataView
+  constructor(
+    readonly buffer: ArrayBuffer,
+    readonly generation: number,
+  ) {
+    this.dv = new DataView(buffer)
+  }
+
+  get length(): number {
+    return this.buffer.byteLength
+  }
+
+  /** The entry whose metadata is at `meta` (a value `locate` returned for this view). */
+  handle(meta: number): EntryHandle {
+    return new EntryHandle(this.buffer, this.dv, meta)
+  }
+}
+
+const EMPTY = new View(new ArrayBuffer(0), -1)
+
+/** The current view of one store, replaced (never mutated) when it is stale. */
+export class ViewState {
+  current: View = EMPTY
+
+  constructor(private readonly store: Native) {}
+
+  /** Replaces the current view by one covering the whole file now. */
+  refresh(): View {
+    const [buffer, generation] = this.store.view() as [ArrayBuffer, number]
+    this.current = new View(buffer, generation)
+    return this.current
+  }
+}
