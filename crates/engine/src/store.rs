@@ -103,6 +103,9 @@ pub struct Store {
     generation: RwLock<Arc<Generation>>,
     /// The published tail: every byte below it is written and indexed.
     tail: AtomicU64,
+    /// The file was created by this open and its directory entry is not yet
+    /// known durable; the next `sync()` fsyncs the directory too.
+    dir_unsynced: std::sync::atomic::AtomicBool,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -152,6 +155,7 @@ impl Store {
     }
 
     fn open_new(path: PathBuf, opts: OpenOptions) -> Result<Store> {
+        let existed = path.exists();
         let file = FsOpenOptions::new().read(true).write(true).create(opts.create).truncate(false).open(&path)?;
         if file.metadata()?.is_dir() {
             return Err(io::Error::from_raw_os_error(21).into());
@@ -181,7 +185,12 @@ impl Store {
         let index = KeyIndex::build(map.bytes());
         let mut file = file;
         file.seek(SeekFrom::Start(valid))?;
+        let created = !existed;
+        if created && opts.durable {
+            sync_dir(&path);
+        }
         Ok(Store {
+            dir_unsynced: std::sync::atomic::AtomicBool::new(created && !opts.durable),
             path,
             durable: opts.durable,
             writer: Mutex::new(Writer { file, tail: valid }),
@@ -393,10 +402,14 @@ impl Store {
         self.delete(key)
     }
 
-    /// fsync of the file's data.
+    /// fsync of the file's data (and of its directory, once, if this open
+    /// created the file): everything written so far survives power loss.
     pub fn sync(&self) -> Result<()> {
         let w = lock(&self.writer);
         w.file.sync_data()?;
+        if self.dir_unsynced.swap(false, Ordering::AcqRel) {
+            sync_dir(&self.path);
+        }
         Ok(())
     }
 
