@@ -28,8 +28,9 @@ export declare class NativeStore {
   /** Releases this handle on the engine (the file closes with the last one). */
   close(): void
   get closed(): boolean
+  /** The handle the fast functions take (an external over this slot). */
+  fastHandle(): unknown
   get path(): string
-  write(key: unknown, payload: unknown): number
   writeWithKeyHash(hash: unknown, payload: unknown): number
   batchWrite(entries: unknown): number
   batchWriteWithKeyHashes(entries: unknown, allowNullBytes?: boolean | undefined | null): number
@@ -42,19 +43,11 @@ export declare class NativeStore {
   sync(): void
   streamBegin(key: unknown): NativeStreamWriter
   streamBeginWithKeyHash(hash: unknown): NativeStreamWriter
-  /**
-   * Metadata offset of `key`'s live entry in the view of `generation`
-   * covering `viewLen` bytes; -1 absent; -2 the view must be refreshed.
-   */
-  locate(key: unknown, generation: number, viewLen: number): number
-  locateWithKeyHash(hash: unknown, generation: number, viewLen: number): number
   locateLast(generation: number, viewLen: number): number
   /** Offsets of several keys (`-1` for absent ones), or `null` if the view must be refreshed. */
   batchLocate(keys: unknown, hashed: boolean, generation: number, viewLen: number): Array<number> | null
   /** `[viewBuffer, generation]`: the current private view covering the tail. */
   view(): unknown[]
-  exists(key: unknown): boolean
-  existsWithKeyHash(hash: unknown): boolean
   /** Checks that `keys[i]` hashes to `hashes[i]` (`ERR_HASH_COLLISION` if not). */
   checkKeyHashes(hashes: unknown, keys: unknown): void
   len(): number

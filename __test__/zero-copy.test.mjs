@@ -176,6 +176,25 @@ test('handles stay readable after later writes, deletes, overwrites, compaction 
   check('after reopen and close')
 })
 
+test('a handle\'s bytes (a view of the mapping) can be written back as a payload, small and large', (t) => {
+  const { file, store: s } = openTmp(t)
+  const big = Buffer.alloc((2 << 20) + 17)
+  for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff
+  s.write('small', 'small payload')
+  s.write('big', big)
+  const hs = s.read('small')
+  const hb = s.read('big')
+  s.write('small-copy', hs.bytes)
+  s.write('big-copy', hb.bytes)
+  s.batchWrite([['both-small', hs.bytes], ['both-big', hb.bytes]])
+  s.writeStream('streamed-big', [hb.bytes.subarray(0, 1000), hb.bytes.subarray(1000)])
+  t.is(Buffer.from(s.read('small-copy').bytes).toString(), 'small payload')
+  t.is(Buffer.from(s.read('both-small').bytes).toString(), 'small payload')
+  for (const k of ['big-copy', 'both-big', 'streamed-big']) t.true(Buffer.from(s.read(k).bytes).equals(big), k)
+  t.deepEqual(s.verify(), [])
+  t.is(s.fileSize(), fs.statSync(file).size)
+})
+
 test('readStream chunks are views of the mapping', async (t) => {
   const { store: s } = openTmp(t)
   s.write('k', Buffer.alloc(200_000, 9))

@@ -3,7 +3,7 @@ import native = require('./native')
 import type { EntryHandle, EntryMetadata } from './handle'
 import { codedError, typeError } from './errors'
 import { GroupKind, WriteQueue } from './queue'
-import { DataStore, checkOptions, checkPath, ensureVerified, payloadStream } from './store'
+import { DataStore, checkAllowNull, checkOptions, checkPath, ensureVerified, payloadStream } from './store'
 import type { CorruptEntry, Native, OpenOptions } from './store'
 import { View, ViewState } from './view'
 import type {
@@ -26,8 +26,12 @@ function checkKey(key: unknown, what = 'key'): void {
 function checkPayload(payload: unknown): void {
   if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) throw typeError('payload must be a string or Uint8Array')
 }
+const MAX_HASH = (1n << 64n) - 1n
+
 function checkHash(hash: unknown): void {
   if (typeof hash !== 'bigint') throw typeError('keyHash must be a bigint')
+  // Checked here so one bad hash cannot fail the other writes of its group commit.
+  if (hash < 0n || hash > MAX_HASH) throw codedError('ERR_INVALID_ARG_VALUE', 'keyHash must be an unsigned 64-bit bigint')
 }
 function checkArray(value: unknown, what: string): asserts value is unknown[] {
   if (!Array.isArray(value)) throw typeError(`${what} must be an array`)
@@ -35,7 +39,8 @@ function checkArray(value: unknown, what: string): asserts value is unknown[] {
 function checkPairs(entries: unknown, checkFirst: (v: unknown) => void): void {
   checkArray(entries, 'entries')
   for (const e of entries) {
-    if (!Array.isArray(e) || e.length !== 2) throw typeError('each entry must be a [key, payload] pair')
+    if (!Array.isArray(e)) throw typeError('each entry must be an array')
+    if (e.length !== 2) throw codedError('ERR_INVALID_ARG_VALUE', 'each entry must be a [key, payload] pair')
     checkFirst(e[0])
     checkPayload(e[1])
   }
@@ -79,7 +84,8 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   readonly #views: ViewState
   readonly #queue: WriteQueue
   readonly #verifyReads: boolean
-  readonly #streams = new Set<StreamWriter>()
+  /** Streams in progress: their writer and how to stop them (close() does). */
+  readonly #streams = new Map<StreamWriter, (err: Error) => void>()
   #closing: Promise<void> | undefined
 
   /** @internal */
@@ -146,7 +152,8 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   async batchWriteWithKeyHashes(entries: ReadonlyArray<readonly [bigint, Payload]>, allowNullBytes = false): Promise<number> {
     this.#open()
     checkPairs(entries, checkHash)
-    return this.#queue.group(GroupKind.PutHash | (allowNullBytes ? GroupKind.AllowNull : 0), entries.slice())
+    const allowNull = checkAllowNull(allowNullBytes)
+    return this.#queue.group(GroupKind.PutHash | (allowNull ? GroupKind.AllowNull : 0), entries.slice())
   }
 
   async delete(key: Key): Promise<number> {
@@ -210,34 +217,34 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   async #stream(writer: StreamWriter, source: StreamSource, options?: WriteStreamOptions): Promise<number> {
     const signal = options?.signal
     const it = asyncIterator(source)
-    this.#streams.add(writer)
-    let onAbort: (() => void) | undefined
-    const aborted = new Promise<never>((_, reject) => {
-      if (signal === undefined) return
-      onAbort = () => reject(abortError(signal))
-      if (signal.aborted) onAbort()
-      else signal.addEventListener('abort', onAbort, { once: true })
-    })
-    aborted.catch(() => {})
+    // Rejects when the stream must stop: an abort, or close(). Raced against
+    // every await, so a source that never yields again cannot hold it up.
+    let stop!: (err: Error) => void
+    const stopped = new Promise<never>((_, reject) => (stop = reject))
+    stopped.catch(() => {})
+    const onAbort = () => stop(abortError(signal as AbortSignal))
+    if (signal?.aborted) onAbort()
+    else signal?.addEventListener('abort', onAbort, { once: true })
+    this.#streams.set(writer, stop)
     try {
       for (;;) {
-        const r = await Promise.race([it.next(), aborted])
+        const r = await Promise.race([it.next(), stopped])
         if (r.done) break
-        await Promise.race([writer.writeAsync(r.value), aborted])
-        if (this.#closing !== undefined) throw codedError('ERR_STORE_CLOSED', 'the store was closed during the stream')
+        await Promise.race([writer.writeAsync(r.value), stopped])
       }
-      if (signal?.aborted) throw abortError(signal)
+      await Promise.race([Promise.resolve(), stopped])
       return await this.#queue.task(() => writer.finishAsync())
     } catch (err) {
       writer.abort()
+      // Let the source clean up, without waiting on it (it may be stuck in next()).
       try {
-        await it.return?.()
+        void Promise.resolve(it.return?.()).catch(() => {})
       } catch {
         // the source's own cleanup failed; the stream is already discarded
       }
       throw err
     } finally {
-      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
+      signal?.removeEventListener('abort', onAbort)
       this.#streams.delete(writer)
     }
   }
@@ -392,7 +399,10 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
    */
   close(): Promise<void> {
     if (this.#closing === undefined) {
-      for (const w of this.#streams) w.abort()
+      for (const [writer, stop] of this.#streams) {
+        stop(codedError('ERR_STORE_CLOSED', 'the store was closed during the stream'))
+        writer.abort()
+      }
       this.#closing = this.#queue.whenIdle().then(() => this.native.close())
     }
     return this.#closing
@@ -404,6 +414,8 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
 }
 
 function nativeOf(target: unknown): Native {
-  if (target instanceof AsyncDataStore || target instanceof DataStore) return target.native
+  if ((target instanceof AsyncDataStore || target instanceof DataStore) && target.native instanceof native.NativeStore) {
+    return target.native
+  }
   throw typeError('target must be a DataStore or AsyncDataStore')
 }

@@ -92,8 +92,7 @@ export class WriteQueue {
         const results = await this.native.applyGroupsAsync(groups.map((g) => g.group))
         results.forEach((r, i) => {
           if (typeof r[0] === 'string') groups[i].reject(codedError(r[0], r[1] as string))
-          else if (r.length > 0) groups[i].resolve(r[r.length - 1] as number)
-          else groups[i].resolve(this.native.fileSize())
+          else groups[i].resolve(r[r.length - 1] as number)
         })
       } catch (err) {
         for (const g of groups) g.reject(err)

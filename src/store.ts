@@ -44,7 +44,17 @@ function iteratorOf(source: unknown): Iterator<unknown> {
   if (typeof fn !== 'function' || typeof source === 'string') {
     throw typeError('source must be an Iterable of Uint8Array chunks')
   }
-  return fn.call(source) as Iterator<unknown>
+  const it = fn.call(source) as Iterator<unknown> | null
+  if (it === null || typeof it !== 'object' || typeof it.next !== 'function') {
+    throw typeError('source[Symbol.iterator]() must return an iterator')
+  }
+  return it
+}
+
+function checkReadOptions(options: unknown): ReadOptions | undefined {
+  if (options === undefined || options === null) return undefined
+  if (typeof options !== 'object') throw typeError('options must be an object')
+  return options as ReadOptions
 }
 
 export function ensureVerified(handle: EntryHandle | null): EntryHandle | null {
@@ -68,6 +78,7 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
   readonly views: ViewState
   /** @internal */
   readonly verifyReads: boolean
+  readonly #fast: unknown
   #async: AsyncDataStore | undefined
 
   /** @internal */
@@ -76,6 +87,7 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
     this.native = handle
     this.views = new ViewState(handle)
     this.verifyReads = options.verifyReads === true
+    this.#fast = handle.fastHandle()
   }
 
   /** The async view of this store: same engine, same data, Promise-returning methods. */
@@ -118,7 +130,7 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
   // ---- writer ----
 
   write(key: Key, payload: Payload): number {
-    return this.native.write(key, payload)
+    return native.fastWrite(this.#fast, key, payload)
   }
 
   writeWithKeyHash(keyHash: bigint, payload: Payload): number {
@@ -132,7 +144,7 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
 
   /** As `batchWrite` with precomputed hashes; `allowNullBytes` lets `[0x00]` payloads write tombstones. */
   batchWriteWithKeyHashes(entries: ReadonlyArray<readonly [bigint, Payload]>, allowNullBytes = false): number {
-    return this.native.batchWriteWithKeyHashes(entries, allowNullBytes)
+    return this.native.batchWriteWithKeyHashes(entries, checkAllowNull(allowNullBytes))
   }
 
   /** Writes one entry whose payload comes from a synchronous Iterable of chunks. */
@@ -182,34 +194,35 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
   // ---- reader ----
 
   exists(key: Key): boolean {
-    return this.native.exists(key)
+    // Any view: -1 means absent; an offset or "refresh the view" (-2) means live.
+    return native.fastLocate(this.#fast, key, -1, 0) !== -1
   }
 
   existsWithKeyHash(keyHash: bigint): boolean {
-    return this.native.existsWithKeyHash(keyHash)
+    return native.fastLocateWithKeyHash(this.#fast, keyHash, -1, 0) !== -1
   }
 
   /** The live entry of `key`, or `null`. Its `bytes` are a view of the mapped file. */
   read(key: Key, options?: ReadOptions): EntryHandle | null {
     let view = this.views.current
-    let m = this.native.locate(key, view.generation, view.length)
+    let m = native.fastLocate(this.#fast, key, view.generation, view.length)
     while (m === -2) {
       view = this.views.refresh()
-      m = this.native.locate(key, view.generation, view.length)
+      m = native.fastLocate(this.#fast, key, view.generation, view.length)
     }
     const handle = m < 0 ? null : view.handle(m)
-    return this.verifyReads || options?.verify === true ? ensureVerified(handle) : handle
+    return this.verifyReads || checkReadOptions(options)?.verify === true ? ensureVerified(handle) : handle
   }
 
   readWithKeyHash(keyHash: bigint, options?: ReadOptions): EntryHandle | null {
     let view = this.views.current
-    let m = this.native.locateWithKeyHash(keyHash, view.generation, view.length)
+    let m = native.fastLocateWithKeyHash(this.#fast, keyHash, view.generation, view.length)
     while (m === -2) {
       view = this.views.refresh()
-      m = this.native.locateWithKeyHash(keyHash, view.generation, view.length)
+      m = native.fastLocateWithKeyHash(this.#fast, keyHash, view.generation, view.length)
     }
     const handle = m < 0 ? null : view.handle(m)
-    return this.verifyReads || options?.verify === true ? ensureVerified(handle) : handle
+    return this.verifyReads || checkReadOptions(options)?.verify === true ? ensureVerified(handle) : handle
   }
 
   /** The last entry written, or `null` if the store is empty or that entry is a tombstone. */
@@ -306,6 +319,8 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
 /** A Node Readable over a payload: zero-copy chunks, pulled (backpressure). */
 export function payloadStream(handle: EntryHandle, highWaterMark = STREAM_CHUNK): Readable {
   const bytes = handle.bytes
+  // A highWaterMark of 0 is valid for a Readable; chunks still need a size.
+  const chunk = highWaterMark > 0 ? highWaterMark : STREAM_CHUNK
   let offset = 0
   return new Readable({
     highWaterMark,
@@ -314,7 +329,7 @@ export function payloadStream(handle: EntryHandle, highWaterMark = STREAM_CHUNK)
         this.push(null)
         return
       }
-      const end = Math.min(offset + highWaterMark, bytes.length)
+      const end = Math.min(offset + chunk, bytes.length)
       const part = bytes.subarray(offset, end)
       offset = end
       this.push(part)
@@ -322,17 +337,34 @@ export function payloadStream(handle: EntryHandle, highWaterMark = STREAM_CHUNK)
   })
 }
 
+export function checkAllowNull(allowNullBytes: unknown): boolean {
+  if (typeof allowNullBytes !== 'boolean') throw typeError('allowNullBytes must be a boolean')
+  return allowNullBytes
+}
+
 function checkTarget(target: unknown): DataStore {
-  if (!(target instanceof DataStore)) throw typeError('target must be a DataStore')
+  if (!(target instanceof DataStore) || !(target.native instanceof native.NativeStore)) {
+    throw typeError('target must be a DataStore')
+  }
   return target
 }
 
 function drain(writer: InstanceType<typeof native.NativeStreamWriter>, it: Iterator<unknown>): number {
+  let done = false
   try {
     for (let r = it.next(); !r.done; r = it.next()) writer.write(r.value)
+    done = true
     return writer.finish()
   } catch (err) {
     writer.abort()
+    // Like for...of: let the source clean up when we stop early.
+    if (!done) {
+      try {
+        it.return?.()
+      } catch {
+        // the source's own cleanup failed; the original error wins
+      }
+    }
     throw err
   }
 }

@@ -101,6 +101,8 @@ pub struct Store {
     writer: Mutex<Writer>,
     index: RwLock<KeyIndex>,
     generation: RwLock<Arc<Generation>>,
+    /// Id of `generation`, readable without its lock (changed under the index write lock).
+    generation_id: AtomicU64,
     /// The published tail: every byte below it is written and indexed.
     tail: AtomicU64,
     /// The file was created by this open and its directory entry is not yet
@@ -118,7 +120,7 @@ pub(crate) fn write<T>(m: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     m.write().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The registry key of a path: its canonical form (the file may not exist yet).
+/// The canonical form of a path (the file may not exist yet).
 fn canonical(path: &Path) -> io::Result<PathBuf> {
     match path.canonicalize() {
         Ok(p) => Ok(p),
@@ -150,13 +152,13 @@ impl Store {
         if !opts.create && !path.exists() {
             return Err(io::Error::new(io::ErrorKind::NotFound, format!("no such file: {}", path.display())).into());
         }
-        let key = canonical(path)?;
-        registry::get_or_open(key.clone(), || Store::open_new(key, opts))
-    }
-
-    fn open_new(path: PathBuf, opts: OpenOptions) -> Result<Store> {
+        let path = canonical(path)?;
         let existed = path.exists();
         let file = FsOpenOptions::new().read(true).write(true).create(opts.create).truncate(false).open(&path)?;
+        registry::get_or_open(file, &path, |file| Store::open_new(path.clone(), file, existed, opts))
+    }
+
+    fn open_new(path: PathBuf, file: File, existed: bool, opts: OpenOptions) -> Result<Store> {
         if file.metadata()?.is_dir() {
             return Err(io::Error::from_raw_os_error(21).into());
         }
@@ -189,13 +191,15 @@ impl Store {
         if created && opts.durable {
             sync_dir(&path);
         }
+        let generation = Arc::new(Generation::new(ro, Arc::new(map)));
         Ok(Store {
+            generation_id: AtomicU64::new(generation.id),
             dir_unsynced: std::sync::atomic::AtomicBool::new(created && !opts.durable),
             path,
             durable: opts.durable,
             writer: Mutex::new(Writer { file, tail: valid }),
             index: RwLock::new(index),
-            generation: RwLock::new(Arc::new(Generation::new(ro, Arc::new(map)))),
+            generation: RwLock::new(generation),
             tail: AtomicU64::new(valid),
         })
     }
@@ -220,7 +224,8 @@ impl Store {
     /// Group commit: appends several independent batches in ONE write, one
     /// index update and (when durable) one fsync. Each batch is validated on
     /// its own and stays all-or-nothing; an invalid batch is left out without
-    /// failing the others. Returns, per batch, the tail after each of its ops.
+    /// failing the others. Returns, per batch, the tail after each of its ops
+    /// (for an empty batch, the tail at its place in the sequence).
     pub fn apply_groups(&self, groups: &[(&[Op<'_>], bool)]) -> Vec<Result<Vec<u64>>> {
         let mut results: Vec<Option<Result<Vec<u64>>>> = Vec::with_capacity(groups.len());
         let mut ops: Vec<Op<'_>> = Vec::new();
@@ -234,16 +239,21 @@ impl Store {
             }
         }
         let mut w = lock(&self.writer);
+        let base = w.tail;
         match self.append(&mut w, &ops) {
             Ok(tails) => {
+                // An empty (or invalid) group reports the tail at its place in the sequence.
                 let mut at = 0;
+                let mut running = base;
                 groups
                     .iter()
                     .zip(results)
                     .map(|((group, _), r)| {
                         r.unwrap_or_else(|| {
+                            let mine = &tails[at..at + group.len()];
                             at += group.len();
-                            Ok(tails[at - group.len()..at].to_vec())
+                            running = mine.last().copied().unwrap_or(running);
+                            Ok(if mine.is_empty() { vec![running] } else { mine.to_vec() })
                         })
                     })
                     .collect()
@@ -501,7 +511,7 @@ impl Store {
     pub fn locate(&self, key_hash: u64, generation: u64, view_len: u64) -> std::result::Result<Option<u64>, ()> {
         let index = read(&self.index);
         let Some(m) = index.get(key_hash) else { return Ok(None) };
-        if m + METADATA_SIZE as u64 > view_len || read(&self.generation).id != generation {
+        if m + METADATA_SIZE as u64 > view_len || self.generation_id.load(Ordering::Acquire) != generation {
             return Err(());
         }
         Ok(Some(m))
@@ -514,7 +524,7 @@ impl Store {
         if tail == 0 {
             return Ok(None);
         }
-        if tail > view_len || read(&self.generation).id != generation {
+        if tail > view_len || self.generation_id.load(Ordering::Acquire) != generation {
             return Err(());
         }
         let map = self.current_read_map(tail).map_err(|_| ())?;
@@ -584,7 +594,7 @@ impl Store {
     /// Rewrites the live entries into a new file and swaps it in. Handles and
     /// views taken before keep the old generation's maps (the old file stays
     /// mapped until they are gone; it is never truncated).
-    pub fn compact(&self) -> Result<()> {
+    pub fn compact(self: &Arc<Self>) -> Result<()> {
         let mut w = lock(&self.writer);
         let tmp_path = compact_path(&self.path);
         let result = (|| -> Result<(File, u64)> {
@@ -616,8 +626,11 @@ impl Store {
                 return Err(e);
             }
         };
+        let old_id = registry::FileId::of(&w.file, &self.path)?;
+        let new_id = registry::FileId::of(&tmp, &self.path)?;
         std::fs::rename(&tmp_path, &self.path)?;
         sync_dir(&self.path);
+        registry::rekey(self, &old_id, new_id);
         let ro = File::open(&self.path)?;
         let map = ReadMap::new(&ro, tail)?;
         let new_index = KeyIndex::build(map.bytes());
@@ -629,6 +642,7 @@ impl Store {
         let mut generation = write(&self.generation);
         *index = new_index;
         *generation = Arc::new(Generation::new(ro, Arc::new(map)));
+        self.generation_id.store(generation.id, Ordering::Release);
         self.tail.store(tail, Ordering::Release);
         Ok(())
     }

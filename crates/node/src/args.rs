@@ -31,20 +31,21 @@ pub fn bytes<'a>(env: &Env, v: &Unknown<'a>, what: &str) -> Result<Cow<'a, [u8]>
 /// XXH3 hash of a `string | Uint8Array` key.
 pub fn key_hash(env: &Env, v: &Unknown<'_>, what: &str) -> Result<u64> {
     let (e, value) = raw(v);
-    let ty = v.get_type()?;
-    if ty == ValueType::String {
-        let mut stack = [0u8; 256];
-        let len = string_len(e, value)?;
-        if len < stack.len() {
-            let n = copy_string(e, value, &mut stack)?;
+    // One call copies a short string onto the stack. If napi had to stop
+    // early, at least 255 - 3 bytes were written (a UTF-8 char is <= 4 bytes),
+    // so fewer than 252 means the whole string is there.
+    let mut stack = [0u8; 256];
+    let mut n = 0usize;
+    // SAFETY: `stack` is writable for its length; napi writes at most 255 bytes plus NUL.
+    let status = unsafe { sys::napi_get_value_string_utf8(e, value, stack.as_mut_ptr().cast(), stack.len(), &mut n) };
+    if status == sys::Status::napi_ok {
+        if n < 252 {
             return Ok(srd_engine::compute_hash(&stack[..n]));
         }
-        return Ok(srd_engine::compute_hash(&string_bytes(e, value, Some(len))?));
+        return Ok(srd_engine::compute_hash(&string_bytes(e, value, None)?));
     }
-    if ty == ValueType::Object {
-        if let Some(slice) = uint8array(e, value)? {
-            return Ok(srd_engine::compute_hash(slice));
-        }
+    if let Some(slice) = uint8array(e, value)? {
+        return Ok(srd_engine::compute_hash(slice));
     }
     Err(invalid_type(env, &format!("{what} must be a string or Uint8Array")))
 }

@@ -3,6 +3,7 @@
 
 mod args;
 mod errors;
+mod fast;
 mod store;
 mod tasks;
 mod views;
@@ -43,3 +44,4 @@ impl NamespaceHasher {
         Ok(self.inner.namespace(&key).to_vec().into())
     }
 }
+

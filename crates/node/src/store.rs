@@ -15,22 +15,26 @@ use std::sync::{Arc, Mutex};
 const REFRESH: f64 = -2.0;
 const ABSENT: f64 = -1.0;
 
+/// This JS handle's share of an engine; emptied by `close()`. The fast
+/// functions (fast.rs) reach the same slot through an external.
+pub type Slot = std::sync::RwLock<Option<Arc<Store>>>;
+
 #[napi]
 pub struct NativeStore {
-    store: Option<Arc<Store>>,
+    slot: Arc<Slot>,
 }
 
 impl NativeStore {
     pub(crate) fn from_arc(store: Arc<Store>) -> Self {
-        Self { store: Some(store) }
+        Self { slot: Arc::new(std::sync::RwLock::new(Some(store))) }
     }
 
-    fn get(&self, env: &Env) -> Result<&Arc<Store>> {
-        self.store.as_ref().ok_or_else(|| closed(env))
+    fn get(&self, env: &Env) -> Result<Arc<Store>> {
+        self.slot.read().unwrap_or_else(|e| e.into_inner()).clone().ok_or_else(|| closed(env))
     }
 }
 
-fn located(r: std::result::Result<Option<u64>, ()>) -> f64 {
+pub(crate) fn located(r: std::result::Result<Option<u64>, ()>) -> f64 {
     match r {
         Ok(Some(m)) => m as f64,
         Ok(None) => ABSENT,
@@ -43,18 +47,24 @@ impl NativeStore {
     #[napi(factory)]
     pub fn open(env: &Env, path: String, create: bool, repair: bool, durable: bool) -> Result<Self> {
         let store = Store::open(&path, OpenOptions { create, repair, durable }).or_throw(env)?;
-        Ok(Self { store: Some(store) })
+        Ok(Self::from_arc(store))
     }
 
     /// Releases this handle on the engine (the file closes with the last one).
     #[napi]
-    pub fn close(&mut self) {
-        self.store = None;
+    pub fn close(&self) {
+        self.slot.write().unwrap_or_else(|e| e.into_inner()).take();
     }
 
     #[napi(getter)]
     pub fn closed(&self) -> bool {
-        self.store.is_none()
+        self.slot.read().unwrap_or_else(|e| e.into_inner()).is_none()
+    }
+
+    /// The handle the fast functions take (an external over this slot).
+    #[napi(ts_return_type = "unknown")]
+    pub fn fast_handle<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
+        crate::fast::handle(env, self.slot.clone())
     }
 
     #[napi(getter)]
@@ -63,14 +73,6 @@ impl NativeStore {
     }
 
     // ---- writes ----
-
-    #[napi]
-    pub fn write(&self, env: &Env, key: Unknown<'_>, payload: Unknown<'_>) -> Result<f64> {
-        let s = self.get(env)?;
-        let h = args::key_hash(env, &key, "key")?;
-        let p = args::bytes(env, &payload, "payload")?;
-        Ok(s.apply(&[Op::Put(h, &p)], false).or_throw(env)? as f64)
-    }
 
     #[napi]
     pub fn write_with_key_hash(&self, env: &Env, hash: Unknown<'_>, payload: Unknown<'_>) -> Result<f64> {
@@ -150,7 +152,7 @@ impl NativeStore {
         let s = self.get(env)?;
         let t = target.get(env)?;
         let key = args::bytes(env, &key, "key")?;
-        Ok(s.copy(&key, t).or_throw(env)? as f64)
+        Ok(s.copy(&key, &t).or_throw(env)? as f64)
     }
 
     #[napi]
@@ -158,7 +160,7 @@ impl NativeStore {
         let s = self.get(env)?;
         let t = target.get(env)?;
         let key = args::bytes(env, &key, "key")?;
-        Ok(s.transfer(&key, t).or_throw(env)? as f64)
+        Ok(s.transfer(&key, &t).or_throw(env)? as f64)
     }
 
     #[napi]
@@ -181,22 +183,6 @@ impl NativeStore {
     }
 
     // ---- reads: offsets into the caller's view ----
-
-    /// Metadata offset of `key`'s live entry in the view of `generation`
-    /// covering `viewLen` bytes; -1 absent; -2 the view must be refreshed.
-    #[napi]
-    pub fn locate(&self, env: &Env, key: Unknown<'_>, generation: f64, view_len: f64) -> Result<f64> {
-        let s = self.get(env)?;
-        let h = args::key_hash(env, &key, "key")?;
-        Ok(located(s.locate(h, generation as u64, view_len as u64)))
-    }
-
-    #[napi]
-    pub fn locate_with_key_hash(&self, env: &Env, hash: Unknown<'_>, generation: f64, view_len: f64) -> Result<f64> {
-        let s = self.get(env)?;
-        let h = args::hash(env, &hash, "keyHash")?;
-        Ok(located(s.locate(h, generation as u64, view_len as u64)))
-    }
 
     #[napi]
     pub fn locate_last(&self, env: &Env, generation: f64, view_len: f64) -> Result<f64> {
@@ -230,18 +216,6 @@ impl NativeStore {
         out.set(0, views::array_buffer(env, view)?)?;
         out.set(1, generation as f64)?;
         Ok(out)
-    }
-
-    #[napi]
-    pub fn exists(&self, env: &Env, key: Unknown<'_>) -> Result<bool> {
-        let s = self.get(env)?;
-        Ok(s.exists_with_key_hash(args::key_hash(env, &key, "key")?))
-    }
-
-    #[napi]
-    pub fn exists_with_key_hash(&self, env: &Env, hash: Unknown<'_>) -> Result<bool> {
-        let s = self.get(env)?;
-        Ok(s.exists_with_key_hash(args::hash(env, &hash, "keyHash")?))
     }
 
     /// Checks that `keys[i]` hashes to `hashes[i]` (`ERR_HASH_COLLISION` if not).
@@ -410,7 +384,7 @@ impl NativeStore {
     /// appended in one write. Resolves per group to its tails or `[code, message]`.
     #[napi(ts_return_type = "Promise<Array<number[] | [string, string]>>")]
     pub fn apply_groups_async(&self, env: &Env, groups: Unknown<'_>) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?.clone();
+        let s = self.get(env)?;
         let mut arena = Vec::new();
         let mut converted: Vec<(Vec<GroupOp>, bool)> = Vec::new();
         for group in args::array(env, &groups, "groups")? {
@@ -465,7 +439,7 @@ impl NativeStore {
 
     #[napi(ts_return_type = "Promise<number>")]
     pub fn rename_async(&self, env: &Env, old_key: Unknown<'_>, new_key: Unknown<'_>) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?.clone();
+        let s = self.get(env)?;
         let old = args::bytes(env, &old_key, "oldKey")?.into_owned();
         let new = args::bytes(env, &new_key, "newKey")?.into_owned();
         Ok(Job::new(move || Ok(Out::Number(s.rename(&old, &new)? as f64))))
@@ -473,59 +447,59 @@ impl NativeStore {
 
     #[napi(ts_return_type = "Promise<number>")]
     pub fn copy_async(&self, env: &Env, key: Unknown<'_>, target: &NativeStore) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?.clone();
-        let t = target.get(env)?.clone();
+        let s = self.get(env)?;
+        let t = target.get(env)?;
         let key = args::bytes(env, &key, "key")?.into_owned();
         Ok(Job::new(move || Ok(Out::Number(s.copy(&key, &t)? as f64))))
     }
 
     #[napi(ts_return_type = "Promise<number>")]
     pub fn transfer_async(&self, env: &Env, key: Unknown<'_>, target: &NativeStore) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?.clone();
-        let t = target.get(env)?.clone();
+        let s = self.get(env)?;
+        let t = target.get(env)?;
         let key = args::bytes(env, &key, "key")?.into_owned();
         Ok(Job::new(move || Ok(Out::Number(s.transfer(&key, &t)? as f64))))
     }
 
     #[napi(ts_return_type = "Promise<void>")]
     pub fn sync_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?.clone();
+        let s = self.get(env)?;
         Ok(Job::new(move || s.sync().map(|_| Out::Unit)))
     }
 
     #[napi(ts_return_type = "Promise<void>")]
     pub fn compact_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?.clone();
+        let s = self.get(env)?;
         Ok(Job::new(move || s.compact().map(|_| Out::Unit)))
     }
 
     #[napi(ts_return_type = "Promise<number>")]
     pub fn estimate_compaction_savings_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?.clone();
+        let s = self.get(env)?;
         Ok(Job::new(move || Ok(Out::Number(s.estimate_compaction_savings()? as f64))))
     }
 
     #[napi(ts_return_type = "Promise<Array<[bigint, number]>>")]
     pub fn verify_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?.clone();
+        let s = self.get(env)?;
         Ok(Job::new(move || Ok(Out::Corrupt(s.verify()?))))
     }
 
     #[napi(ts_return_type = "Promise<number>")]
     pub fn len_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?.clone();
+        let s = self.get(env)?;
         Ok(Job::new(move || Ok(Out::Number(s.len() as f64))))
     }
 
     #[napi(ts_return_type = "Promise<number>")]
     pub fn file_size_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?.clone();
+        let s = self.get(env)?;
         Ok(Job::new(move || Ok(Out::Number(s.file_size() as f64))))
     }
 
     #[napi(ts_return_type = "Promise<boolean>")]
     pub fn exists_async(&self, env: &Env, key: Unknown<'_>, hashed: bool) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?.clone();
+        let s = self.get(env)?;
         let h = if hashed { args::hash(env, &key, "keyHash")? } else { args::key_hash(env, &key, "key")? };
         Ok(Job::new(move || Ok(Out::Bool(s.exists_with_key_hash(h)))))
     }
@@ -533,21 +507,21 @@ impl NativeStore {
     /// As `locate`, on a worker thread.
     #[napi(ts_return_type = "Promise<number>")]
     pub fn locate_async(&self, env: &Env, key: Unknown<'_>, hashed: bool, generation: f64, view_len: f64) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?.clone();
+        let s = self.get(env)?;
         let h = if hashed { args::hash(env, &key, "keyHash")? } else { args::key_hash(env, &key, "key")? };
         Ok(Job::new(move || Ok(Out::Number(located(s.locate(h, generation as u64, view_len as u64))))))
     }
 
     #[napi(ts_return_type = "Promise<number>")]
     pub fn locate_last_async(&self, env: &Env, generation: f64, view_len: f64) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?.clone();
+        let s = self.get(env)?;
         Ok(Job::new(move || Ok(Out::Number(located(s.locate_last(generation as u64, view_len as u64))))))
     }
 
     /// As `batchLocate`, on a worker thread; `[-2]` asks for a view refresh.
     #[napi(ts_return_type = "Promise<number[]>")]
     pub fn batch_locate_async(&self, env: &Env, keys: Unknown<'_>, hashed: bool, generation: f64, view_len: f64) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?.clone();
+        let s = self.get(env)?;
         let hashes = args::array(env, &keys, if hashed { "keyHashes" } else { "keys" })?
             .iter()
             .map(|k| if hashed { args::hash(env, k, "keyHash") } else { args::key_hash(env, k, "key") })

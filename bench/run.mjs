@@ -1,0 +1,688 @@
+#!/usr/bin/env node
+// simd-r-drive benchmark: this package against lmdb, classic-level and
+// better-sqlite3 (Node), and the Rust engine against the published
+// `simd-r-drive` crate. `npm run bench` (needs `npm run build` first).
+//
+// Every engine runs every row in one run, on the same data (bench/data.mjs,
+// fixed seeds), in fresh directories on the same disk, each task in its own
+// child process (bench/worker.mjs). Each figure is the median of BENCH_REPS
+// (default 3) repetitions; repetitions are interleaved across engines so
+// background noise hits all of them alike. Ratios are ours / peer for rates
+// and peer / ours for times and sizes: > 1 always means we are better.
+//
+// Writes bench/results.json, bench/results.md and bench/ratios.svg.
+//
+// Environment:
+//   BENCH_REPS=3          repetitions per row
+//   BENCH_DIR=<dir>       where the temporary stores go (default: os.tmpdir())
+//   BENCH_SKIP_RUST=1     skip the Rust engine-vs-crate section
+//   BENCH_QUICK=1         small sizes, for checking the harness only
+
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { CALLS, PEERS } from './engines.mjs'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const repo = path.dirname(here)
+const started = performance.now()
+const startedAt = new Date()
+
+const QUICK = process.env.BENCH_QUICK === '1'
+const REPS = Math.max(1, Number(process.env.BENCH_REPS || 3))
+const N = QUICK ? 10_000 : 100_000 // keys of every row but reopen-1M and memory
+const N_DURABLE = QUICK ? 200 : 2_000 // fsync per write is slow: fewer keys, same data
+const N_ASYNC = QUICK ? 2_000 : 10_000
+const GETS = QUICK ? 100_000 : 1_000_000
+const LARGE = QUICK ? 20 : 200
+const LARGE_PASSES = 3
+const N_BIG = QUICK ? 100_000 : 1_000_000
+const ENGINE_NAMES = ['ours', ...PEERS]
+
+const log = (msg) => process.stderr.write(`[bench ${((performance.now() - started) / 1e3).toFixed(0).padStart(3)}s] ${msg}\n`)
+
+// ------------------------------------------------------------------ tasks
+
+function runWorker(task, { timeoutMs = 300_000, nodeArgs = [] } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, path.join(here, 'worker.mjs'), JSON.stringify(task)], {
+      cwd: repo,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (err += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      if (code === 0) {
+        try {
+          resolve(JSON.parse(out.trim().split('\n').pop()))
+        } catch (e) {
+          reject(new Error(`${task.op}/${task.engine}: bad output ${out}`))
+        }
+      } else {
+        reject(new Error(`${task.op}/${task.engine} failed (${signal || code}): ${err.trim()}`))
+      }
+    })
+  })
+}
+
+function median(xs) {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b)
+  if (s.length === 0) return null
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+// ------------------------------------------------------------------ rows
+
+const ROWS = [
+  { id: 'putCache', label: `(a) single put, page cache (${fmtInt(N)} keys)`, unit: 'ops/s', better: 'higher', calls: CALLS.putCache },
+  { id: 'putDurable', label: `(a) single put, durable: fsync per write (${fmtInt(N_DURABLE)} keys)`, unit: 'ops/s', better: 'higher', calls: CALLS.putDurable },
+  { id: 'asyncDurable', label: `(a) async puts, group commit, durable (${fmtInt(N_ASYNC)} at once)`, unit: 'ops/s', better: 'higher', calls: CALLS.asyncDurable },
+  { id: 'batch', label: `(b) one batch of ${fmtInt(N)} puts`, unit: 'ops/s', better: 'higher', calls: CALLS.batch },
+  { id: 'get', label: `(c) random get of a 64-byte value (${fmtInt(GETS)} gets)`, unit: 'ops/s', better: 'higher', calls: CALLS.get },
+  { id: 'getAbsent', label: `(d) get of an absent key (${fmtInt(GETS)} gets)`, unit: 'ops/s', better: 'higher', calls: CALLS.get },
+  { id: 'largeWrite', label: `(e) write ${LARGE} values of 1 MiB, page cache`, unit: 'MB/s', better: 'higher', calls: CALLS.large },
+  { id: 'largeRead', label: `(e) read back ${LARGE} values of 1 MiB (x${LARGE_PASSES}; first+last byte touched)`, unit: 'MB/s', better: 'higher', calls: CALLS.large },
+  { id: 'reopen100k', label: `(f) close, reopen, first get: ${fmtInt(N)} keys`, unit: 'ms', better: 'lower', calls: CALLS.reopen },
+  { id: 'reopen1m', label: `(f) close, reopen, first get: ${fmtInt(N_BIG)} keys`, unit: 'ms', better: 'lower', calls: CALLS.reopen },
+  { id: 'disk', label: `(g) bytes on disk per entry (${fmtInt(N)} x 64 B values, after close)`, unit: 'B', better: 'lower', calls: CALLS.batch },
+  { id: 'asyncCache', label: `(h) ${fmtInt(N_ASYNC)} concurrent async puts, page cache`, unit: 'ops/s', better: 'higher', calls: CALLS.asyncCache },
+]
+
+// ------------------------------------------------------------------ formatting
+
+function fmtInt(n) {
+  return Math.round(n).toLocaleString('en-US')
+}
+function sig(x, digits = 3) {
+  if (x === null || x === undefined || !Number.isFinite(x)) return 'n/a'
+  if (x === 0) return '0'
+  const p = Math.max(0, digits - 1 - Math.floor(Math.log10(Math.abs(x))))
+  return x.toLocaleString('en-US', { maximumFractionDigits: Math.min(p, 6), minimumFractionDigits: 0 })
+}
+function fmtValue(x, unit) {
+  if (x === null || x === undefined) return 'n/a'
+  switch (unit) {
+    case 'ops/s':
+      if (x >= 1e6) return `${sig(x / 1e6)} M/s`
+      if (x >= 1e3) return `${sig(x / 1e3)} k/s`
+      return `${sig(x)} /s`
+    case 'ms':
+      return `${sig(x)} ms`
+    case 'MB/s':
+      return `${sig(x)} MB/s`
+    case 'B':
+      return `${sig(x)} B`
+    default:
+      return sig(x)
+  }
+}
+function fmtRatio(r) {
+  if (r === null || r === undefined || !Number.isFinite(r)) return 'n/a'
+  return `${sig(r, r >= 100 ? 3 : 2)}x`
+}
+function ratioOf(row, ours, peer) {
+  if (ours === null || peer === null || ours === undefined || peer === undefined) return null
+  return row.better === 'higher' ? ours / peer : peer / ours
+}
+
+// ------------------------------------------------------------------ main
+
+async function main() {
+  try {
+    await import('../lib/index.mjs')
+  } catch (e) {
+    console.error(`bench: the package is not built (${e.message}); run \`npm run build\` first`)
+    process.exit(1)
+  }
+  const root = fs.mkdtempSync(path.join(process.env.BENCH_DIR || os.tmpdir(), 'srd-bench-'))
+  const loadBefore = os.loadavg()
+  log(`temp dir ${root}; ${REPS} repetitions; ${os.cpus().length} CPUs; load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`)
+  const samples = Object.fromEntries(ROWS.map((r) => [r.id, Object.fromEntries(ENGINE_NAMES.map((e) => [e, []]))]))
+  const extra = { largeReadUsPerValue: Object.fromEntries(ENGINE_NAMES.map((e) => [e, []])), diskApparent: {} }
+  const timings = {}
+  let seq = 0
+  const fresh = (tag, engine) => path.join(root, `${tag}-${engine}-${++seq}`)
+
+  try {
+    // Stores reopened by (f), populated once (not timed).
+    let t = performance.now()
+    const reopenDirs = {}
+    for (const [tag, n] of [['100k', N], ['1m', N_BIG]]) {
+      reopenDirs[tag] = {}
+      for (const engine of ENGINE_NAMES) {
+        const dir = path.join(root, `reopen-${tag}-${engine}`)
+        log(`populate ${fmtInt(n)} keys for reopen: ${engine}`)
+        await runWorker({ op: 'populate', engine, dir, n })
+        reopenDirs[tag][engine] = dir
+      }
+    }
+    timings.populateS = (performance.now() - t) / 1e3
+
+    t = performance.now()
+    for (let rep = 1; rep <= REPS; rep++) {
+      const step = async (rowId, engine, task, pick) => {
+        const r = await runWorker({ engine, ...task })
+        const v = pick(r)
+        for (const [id, x] of Object.entries(v)) samples[id][engine].push(x)
+        log(`rep ${rep}/${REPS} ${task.op.padEnd(8)} ${engine.padEnd(14)} ${Object.entries(v).map(([id, x]) => `${id} ${fmtValue(x, ROWS.find((r) => r.id === id).unit)}`).join(', ')}`)
+        return r
+      }
+      for (const engine of ENGINE_NAMES) {
+        await step('putCache', engine, { op: 'put', dir: fresh('put', engine), n: N, durable: false }, (r) => ({ putCache: r.opsPerSec }))
+      }
+      for (const engine of ENGINE_NAMES) {
+        await step('putDurable', engine, { op: 'put', dir: fresh('durable', engine), n: N_DURABLE, durable: true }, (r) => ({ putDurable: r.opsPerSec }))
+      }
+      for (const engine of ENGINE_NAMES) {
+        if (engine === 'better-sqlite3') continue
+        await step('asyncDurable', engine, { op: 'asyncPut', dir: fresh('async-durable', engine), n: N_ASYNC, durable: true }, (r) => ({ asyncDurable: r.opsPerSec }))
+      }
+      for (const engine of ENGINE_NAMES) {
+        if (engine === 'better-sqlite3') continue
+        await step('asyncCache', engine, { op: 'asyncPut', dir: fresh('async', engine), n: N_ASYNC, durable: false }, (r) => ({ asyncCache: r.opsPerSec }))
+      }
+      for (const engine of ENGINE_NAMES) {
+        const r = await step('batch', engine, { op: 'batch', dir: fresh('batch', engine), n: N }, (r) => ({ batch: r.opsPerSec, disk: r.bytesPerEntry }))
+        extra.diskApparent[engine] = r.apparentPerEntry
+      }
+      for (const engine of ENGINE_NAMES) {
+        await step('get', engine, { op: 'reads', dir: fresh('reads', engine), n: N, gets: GETS, warm: Math.min(N, GETS / 10) }, (r) => ({
+          get: r.getOpsPerSec,
+          getAbsent: r.absentOpsPerSec,
+        }))
+      }
+      for (const engine of ENGINE_NAMES) {
+        const r = await step('large', engine, { op: 'large', dir: fresh('large', engine), count: LARGE, passes: LARGE_PASSES }, (r) => ({
+          largeWrite: r.writeMBps,
+          largeRead: r.readMBps,
+        }))
+        extra.largeReadUsPerValue[engine].push(r.readUsPerValue)
+      }
+      for (const [tag, n, rowId] of [['100k', N, 'reopen100k'], ['1m', N_BIG, 'reopen1m']]) {
+        for (const engine of ENGINE_NAMES) {
+          await step(rowId, engine, { op: 'reopen', dir: reopenDirs[tag][engine], key: `key-${n >> 1}` }, (r) => ({ [rowId]: r.ms }))
+        }
+      }
+      // Only the newest batch store is kept per engine (disk row); the rest goes.
+      for (const e of fs.readdirSync(root)) {
+        if (!e.startsWith('reopen-')) fs.rmSync(path.join(root, e), { recursive: true, force: true })
+      }
+    }
+    timings.nodeRowsS = (performance.now() - t) / 1e3
+
+    // Memory: RSS of our index at N_BIG keys, in a fresh process.
+    t = performance.now()
+    log(`memory: RSS of our index at ${fmtInt(N_BIG)} keys`)
+    const memSamples = []
+    for (let rep = 1; rep <= REPS; rep++) {
+      memSamples.push(
+        await runWorker(
+          { op: 'memory', engine: 'ours', dir: fresh('memory', 'ours'), big: path.join(reopenDirs['1m'].ours, 'store.bin') },
+          { nodeArgs: ['--expose-gc'] },
+        ),
+      )
+    }
+    const memory = {
+      keys: memSamples[0].keys,
+      anonPerKey: median(memSamples.map((m) => m.anonPerKey)),
+      rssPerKey: median(memSamples.map((m) => m.rssPerKey)),
+      filePerKey: median(memSamples.map((m) => m.filePerKey)),
+      openMs: median(memSamples.map((m) => m.openMs)),
+      samples: memSamples,
+    }
+    log(`memory: ${sig(memory.anonPerKey)} B/key anonymous (index), ${sig(memory.rssPerKey)} B/key total RSS (incl. ${sig(memory.filePerKey)} B/key of mapped file pages)`)
+    timings.memoryS = (performance.now() - t) / 1e3
+
+    // Rust: engine vs the published crate.
+    t = performance.now()
+    const rust = await runRust(root)
+    timings.rustS = (performance.now() - t) / 1e3
+
+    // ---- aggregate
+    const rows = ROWS.map((row) => {
+      const values = {}
+      const ratios = {}
+      for (const e of ENGINE_NAMES) values[e] = median(samples[row.id][e])
+      for (const p of PEERS) ratios[p] = ratioOf(row, values.ours, values[p])
+      return { ...row, values, ratios, samples: samples[row.id] }
+    })
+    const byId = Object.fromEntries(rows.map((r) => [r.id, r]))
+    const largeReadUs = Object.fromEntries(ENGINE_NAMES.map((e) => [e, median(extra.largeReadUsPerValue[e])]))
+    const getUs = 1e6 / byId.get.values.ours
+    const targets = evaluateTargets(byId, memory, rust, largeReadUs, getUs)
+    const durationS = (performance.now() - started) / 1e3
+    const loadAfter = os.loadavg()
+    const result = {
+      generatedAt: startedAt.toISOString(),
+      command: 'npm run bench',
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+        platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+        node: process.version,
+        loadavgBefore: loadBefore,
+        loadavgAfter: loadAfter,
+      },
+      versions: peerVersions(),
+      reps: REPS,
+      sizes: { keys: N, durableKeys: N_DURABLE, asyncKeys: N_ASYNC, gets: GETS, largeValues: LARGE, largeReadPasses: LARGE_PASSES, bigKeys: N_BIG, valueBytes: 64 },
+      ratioConvention: 'ours/peer for rates, peer/ours for times and sizes: > 1 means simd-r-drive is better',
+      rows,
+      largeReadUsPerValue: largeReadUs,
+      diskApparentPerEntry: extra.diskApparent,
+      memory,
+      rust,
+      targets,
+      timings: { ...timings, totalS: durationS },
+      durationS,
+    }
+    fs.writeFileSync(path.join(here, 'results.json'), JSON.stringify(result, null, 2) + '\n')
+    const md = markdown(result)
+    fs.writeFileSync(path.join(here, 'results.md'), md)
+    fs.writeFileSync(path.join(here, 'ratios.svg'), svg(result))
+    process.stdout.write(textReport(result))
+    log(`wrote bench/results.json, bench/results.md, bench/ratios.svg in ${durationS.toFixed(0)} s`)
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true })
+  }
+}
+
+function peerVersions() {
+  const v = {}
+  for (const p of ['lmdb', 'classic-level', 'better-sqlite3']) {
+    try {
+      v[p] = JSON.parse(fs.readFileSync(path.join(repo, 'node_modules', p, 'package.json'), 'utf8')).version
+    } catch {
+      v[p] = null
+    }
+  }
+  try {
+    v['simd-r-drive (this package)'] = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')).version
+  } catch {}
+  v['simd-r-drive crate (Rust reference)'] = '0.16.3-alpha'
+  return v
+}
+
+// ------------------------------------------------------------------ Rust
+
+function runRust(root) {
+  if (process.env.BENCH_SKIP_RUST === '1') {
+    log('rust: skipped (BENCH_SKIP_RUST=1)')
+    return Promise.resolve({ skipped: 'BENCH_SKIP_RUST=1' })
+  }
+  log('rust: cargo run --release --example compare -p srd-engine (engine vs simd-r-drive crate)')
+  return new Promise((resolve) => {
+    const env = { ...process.env, SRD_BENCH_DIR: root, SRD_BENCH_REPS: String(REPS) }
+    if (QUICK) Object.assign(env, { SRD_BENCH_SINGLE: '10000', SRD_BENCH_OPEN_KEYS: '100000', SRD_BENCH_GETS: '100000' })
+    const child = spawn('cargo', ['run', '--quiet', '--release', '--example', 'compare', '-p', 'srd-engine'], {
+      cwd: repo,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => process.stderr.write(d))
+    child.on('error', (e) => {
+      log(`rust: could not run cargo (${e.message})`)
+      resolve({ skipped: `cargo: ${e.message}` })
+    })
+    child.on('close', (code) => {
+      if (code !== 0) {
+        log(`rust: compare exited with ${code}`)
+        resolve({ skipped: `compare exited with ${code}` })
+        return
+      }
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()))
+      } catch {
+        resolve({ skipped: `bad output: ${out.slice(0, 200)}` })
+      }
+    })
+  })
+}
+
+function rustLabel(name, rust) {
+  const n = fmtInt(rust.singleWrites ?? 100_000)
+  const k = fmtInt(rust.keys ?? 100_000)
+  const g = fmtInt(rust.gets ?? 1_000_000)
+  const big = fmtInt(rust.openKeys ?? 1_000_000)
+  return (
+    {
+      single_write: `single writes (${n} x 64 B, page cache)`,
+      batch_100k: `one batch of ${k} entries`,
+      random_read: `random reads (${g}, payload slice)`,
+      absent_read: `reads of absent keys (${g})`,
+      open_1m: `open of a ${big}-entry file + first read`,
+      torn_tail_pad_open_1m: `open + recovery of ${big} entries, torn tail (10 pad bytes of the last entry)`,
+      torn_tail_payload_open_1m: `open + recovery of ${big} entries, torn tail (last entry without metadata)`,
+    }[name] ?? name
+  )
+}
+
+// ------------------------------------------------------------------ targets
+
+function evaluateTargets(byId, memory, rust, largeReadUs, getUs) {
+  const rr = (name) => (rust && rust.rows ? rust.rows.find((r) => r.name === name) : undefined)
+  const T = []
+  const ratioTarget = (text, rowId, peer, min) => {
+    const actual = byId[rowId].ratios[peer]
+    T.push({ text, required: `>= ${min}x`, actual: fmtRatio(actual), met: actual !== null && actual >= min, value: actual })
+  }
+  ratioTarget('random get of a 64-byte value vs lmdb getBinaryFast', 'get', 'lmdb', 3)
+  ratioTarget('random get of a 64-byte value vs classic-level getSync', 'get', 'classic-level', 8)
+  ratioTarget('absent-key get vs lmdb', 'getAbsent', 'lmdb', 2)
+  ratioTarget('single put into the page cache vs lmdb putSync (noSync)', 'putCache', 'lmdb', 5)
+  ratioTarget('batch of 100,000 vs lmdb transactionSync', 'batch', 'lmdb', 4)
+  ratioTarget("10,000 concurrent async puts vs lmdb's batched async put", 'asyncCache', 'lmdb', 3)
+  ratioTarget('durable single put vs lmdb putSync (fsync-bound)', 'putDurable', 'lmdb', 1)
+  {
+    const a = byId.asyncDurable.values.ours
+    const b = byId.putDurable.values.lmdb
+    const v = a && b ? a / b : null
+    T.push({ text: 'durable async puts (group commit) vs lmdb durable putSync', required: '>= 10x', actual: fmtRatio(v), met: v !== null && v >= 10, value: v })
+  }
+  {
+    const v = byId.largeWrite.values.ours
+    T.push({ text: '1 MiB values: write into the page cache', required: '>= 1,000 MB/s', actual: fmtValue(v, 'MB/s'), met: v !== null && v >= 1000, value: v })
+  }
+  {
+    const us = largeReadUs.ours
+    const v = us && getUs ? us / getUs : null
+    T.push({
+      text: '1 MiB value read is O(1) (zero-copy): time per 1 MiB read vs per 64-byte read',
+      required: '<= 10x (a copy of 1 MiB costs ~100x+)',
+      actual: `${sig(us)} us vs ${sig(getUs)} us (${fmtRatio(v)})`,
+      met: v !== null && v <= 10,
+      value: v,
+    })
+  }
+  {
+    const v = byId.reopen1m.values.ours
+    T.push({ text: 'open (+ first get) of a 1,000,000-key store', required: '< 150 ms', actual: fmtValue(v, 'ms'), met: v !== null && v < 150, value: v })
+  }
+  {
+    const r = rr('single_write')
+    T.push({ text: 'engine single writes vs the simd-r-drive crate (Rust)', required: '>= 3x', actual: r ? fmtRatio(r.ratio) : 'not run', met: !!r && r.ratio >= 3, value: r?.ratio ?? null })
+    const g = rr('random_read')
+    T.push({ text: 'engine random reads vs the simd-r-drive crate (Rust)', required: '>= 1x', actual: g ? fmtRatio(g.ratio) : 'not run', met: !!g && g.ratio >= 1, value: g?.ratio ?? null })
+  }
+  {
+    const v = memory.anonPerKey
+    T.push({ text: 'in-memory index at 1,000,000 keys (RSS, anonymous memory)', required: '<= 32 B/key', actual: `${sig(v)} B/key`, met: v !== null && v <= 32, value: v })
+  }
+  return T
+}
+
+// ------------------------------------------------------------------ reports
+
+function tableRows(result) {
+  const head = ['row', 'unit', ...ENGINE_NAMES, ...PEERS.map((p) => `ours/${p}`)]
+  const body = result.rows.map((r) => [
+    r.label,
+    r.better === 'higher' ? `${r.unit} (higher is better)` : `${r.unit} (lower is better)`,
+    ...ENGINE_NAMES.map((e) => fmtValue(r.values[e], r.unit)),
+    ...PEERS.map((p) => fmtRatio(r.ratios[p])),
+  ])
+  return { head, body }
+}
+
+function rustRows(result) {
+  if (!result.rust || !result.rust.rows) return null
+  return result.rust.rows.map((r) => {
+    return [rustLabel(r.name, result.rust), fmtValue(r.engine, r.unit), fmtValue(r.crate, r.unit), fmtRatio(r.ratio)]
+  })
+}
+
+function textReport(result) {
+  const lines = []
+  const { head, body } = tableRows(result)
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => String(b[i]).length)))
+  const fmt = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ')
+  lines.push('')
+  lines.push(`simd-r-drive benchmark: median of ${result.reps}; ${result.machine.cpus} CPUs (${result.machine.cpuModel}), ${result.machine.platform}, Node ${result.machine.node}`)
+  lines.push(`ratio = ${result.ratioConvention}`)
+  lines.push('')
+  lines.push(fmt(head))
+  lines.push(widths.map((w) => '-'.repeat(w)).join('  '))
+  for (const b of body) lines.push(fmt(b))
+  lines.push('')
+  lines.push(`1 MiB read, time per value: ${ENGINE_NAMES.map((e) => `${e} ${sig(result.largeReadUsPerValue[e])} us`).join(', ')}`)
+  lines.push(`bytes on disk per entry, apparent size: ${ENGINE_NAMES.map((e) => `${e} ${sig(result.diskApparentPerEntry[e])} B`).join(', ')}`)
+  lines.push(
+    `memory: our index at ${fmtInt(result.memory.keys)} keys: ${sig(result.memory.anonPerKey)} B/key of anonymous RSS; total RSS ${sig(result.memory.rssPerKey)} B/key, of which ${sig(result.memory.filePerKey)} B/key are mapped (page-cache) file pages`,
+  )
+  lines.push('')
+  lines.push('What each engine runs per row:')
+  const seen = new Set()
+  for (const r of result.rows) {
+    if (seen.has(r.calls)) continue
+    seen.add(r.calls)
+    lines.push(`  ${r.label}${result.rows.filter((x) => x.calls === r.calls && x !== r).map((x) => ` / ${x.label.split(' ')[0]}`).join('')}`)
+    for (const e of ENGINE_NAMES) lines.push(`    ${e.padEnd(15)} ${r.calls[e]}`)
+  }
+  lines.push('')
+  const rr = rustRows(result)
+  if (rr) {
+    lines.push(`Rust: srd-engine vs the simd-r-drive crate 0.16.3-alpha (median of ${result.rust.reps}; ratio > 1 = engine better)`)
+    const h = ['row', 'engine', 'crate', 'engine/crate']
+    const w = h.map((x, i) => Math.max(x.length, ...rr.map((r) => r[i].length)))
+    const f = (c) => c.map((x, i) => (i === 0 ? x.padEnd(w[i]) : x.padStart(w[i]))).join('  ')
+    lines.push(f(h))
+    lines.push(w.map((x) => '-'.repeat(x)).join('  '))
+    for (const r of rr) lines.push(f(r))
+    const tl = result.rust.tornLive
+    if (tl) {
+      lines.push(
+        `live entries after recovering the torn files (expected ${fmtInt(tl.expected)}): pad cut: engine ${fmtInt(tl.pad.engine)}, crate ${fmtInt(tl.pad.crate)}; payload cut: engine ${fmtInt(tl.payload.engine)}, crate ${fmtInt(tl.payload.crate)}`,
+      )
+    }
+  } else {
+    lines.push(`Rust section not run: ${result.rust && result.rust.skipped}`)
+  }
+  lines.push('')
+  lines.push('Targets (issue 4):')
+  for (const t of result.targets) lines.push(`  [${t.met ? 'met ' : 'MISS'}] ${t.text}: ${t.actual} (required ${t.required})`)
+  lines.push('')
+  lines.push(`load average before/after: ${result.machine.loadavgBefore.map((x) => x.toFixed(2)).join(' ')} / ${result.machine.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}`)
+  lines.push(`total time ${result.durationS.toFixed(0)} s (${Object.entries(result.timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')})`)
+  lines.push('')
+  return lines.join('\n')
+}
+
+function mdEscape(s) {
+  return String(s).replace(/\|/g, '\\|')
+}
+
+function markdown(result) {
+  const L = []
+  const { head, body } = tableRows(result)
+  L.push('<!-- generated by `npm run bench` (bench/run.mjs); do not edit by hand -->')
+  L.push(`### Node: simd-r-drive vs lmdb ${result.versions.lmdb}, classic-level ${result.versions['classic-level']}, better-sqlite3 ${result.versions['better-sqlite3']}`)
+  L.push('')
+  L.push(
+    `Median of ${result.reps} runs on ${result.machine.cpus} CPUs (${result.machine.cpuModel}), ${result.machine.platform}, Node ${result.machine.node}, ${result.generatedAt.slice(0, 10)}. ` +
+      `64-byte random values, keys \`key-<i>\`. Ratio: ${result.ratioConvention}. Reproduce with \`npm run build && npm run bench\`.`,
+  )
+  L.push('')
+  L.push(`| ${head.map(mdEscape).join(' | ')} |`)
+  L.push(`|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`)
+  for (const b of body) L.push(`| ${b.map(mdEscape).join(' | ')} |`)
+  L.push('')
+  L.push(
+    `1 MiB read, time per value: ${ENGINE_NAMES.map((e) => `${e} ${sig(result.largeReadUsPerValue[e])} µs`).join(', ')}. ` +
+      `Bytes on disk per entry are allocated blocks; apparent sizes: ${ENGINE_NAMES.map((e) => `${e} ${sig(result.diskApparentPerEntry[e])} B`).join(', ')}.`,
+  )
+  L.push('')
+  L.push(
+    `Memory: our in-memory index at ${fmtInt(result.memory.keys)} keys takes **${sig(result.memory.anonPerKey)} bytes per key** of anonymous RSS ` +
+      `(RSS after opening the store minus RSS with an empty store open, in a fresh process). Total RSS grows by ${sig(result.memory.rssPerKey)} B/key, ` +
+      `of which ${sig(result.memory.filePerKey)} B/key are page-cache pages of the mapped file touched while the index is built (shared, reclaimable).`,
+  )
+  L.push('')
+  L.push('<details><summary>What each engine runs in each row</summary>')
+  L.push('')
+  L.push(`| row | ${ENGINE_NAMES.join(' | ')} |`)
+  L.push(`|---|${ENGINE_NAMES.map(() => '---').join('|')}|`)
+  for (const r of result.rows) L.push(`| ${mdEscape(r.label)} | ${ENGINE_NAMES.map((e) => mdEscape(r.calls[e])).join(' | ')} |`)
+  L.push('')
+  L.push('</details>')
+  L.push('')
+  const rr = rustRows(result)
+  L.push('### Rust: srd-engine vs the simd-r-drive crate 0.16.3-alpha')
+  L.push('')
+  if (rr) {
+    L.push(`Median of ${result.rust.reps}, same process, same files (\`cargo run --release --example compare -p srd-engine\`). Ratio > 1 = engine better.`)
+    L.push('')
+    L.push('| row | engine | crate | engine/crate |')
+    L.push('|---|---:|---:|---:|')
+    for (const r of rr) L.push(`| ${r.map(mdEscape).join(' | ')} |`)
+    const tl = result.rust.tornLive
+    if (tl) {
+      L.push('')
+      L.push(
+        `Live entries after recovery (expected ${fmtInt(tl.expected)}): pad cut: engine ${fmtInt(tl.pad.engine)}, crate ${fmtInt(tl.pad.crate)}; ` +
+          `payload cut: engine ${fmtInt(tl.payload.engine)}, crate ${fmtInt(tl.payload.crate)}.` +
+          (tl.payload.crate !== tl.expected
+            ? ' The crate accepts the zero pre-pad of the torn entry as an entry whose chain ends at 0 (it checks no checksum), so it keeps a bogus one-entry store and every earlier key reads as absent.'
+            : ''),
+      )
+    }
+  } else {
+    L.push(`Not run: ${result.rust && result.rust.skipped}`)
+  }
+  L.push('')
+  L.push('### Targets (issue 4)')
+  L.push('')
+  L.push('| target | required | measured | |')
+  L.push('|---|---|---|---|')
+  for (const t of result.targets) L.push(`| ${mdEscape(t.text)} | ${mdEscape(t.required)} | ${mdEscape(t.actual)} | ${t.met ? 'met' : '**missed**'} |`)
+  L.push('')
+  L.push(
+    `Total benchmark time ${result.durationS.toFixed(0)} s. Load average before/after: ${result.machine.loadavgBefore.map((x) => x.toFixed(2)).join(' ')} / ${result.machine.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}.`,
+  )
+  L.push('')
+  L.push('![ratios](bench/ratios.svg)')
+  L.push('')
+  return L.join('\n')
+}
+
+// ------------------------------------------------------------------ SVG
+
+function xmlEscape(s) {
+  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+}
+
+const COLORS = { lmdb: '#4e79a7', 'classic-level': '#59a14f', 'better-sqlite3': '#e15759', 'simd-r-drive crate': '#b07aa1' }
+
+/** Horizontal log-scale bars of our ratio to each peer (> 1: right of the 1x line). */
+function svg(result) {
+  const groups = result.rows.map((r) => ({
+    label: r.label,
+    bars: PEERS.map((p) => ({ peer: p, ratio: r.ratios[p] })),
+    targets: targetMarks(r.id),
+  }))
+  if (result.rust && result.rust.rows) {
+    for (const r of result.rust.rows) {
+      groups.push({
+        label: `Rust: ${rustLabel(r.name, result.rust)}`,
+        bars: [{ peer: 'simd-r-drive crate', ratio: r.ratio }],
+        targets: r.name === 'single_write' ? { 'simd-r-drive crate': 3 } : r.name === 'random_read' ? { 'simd-r-drive crate': 1 } : {},
+      })
+    }
+  }
+  const all = groups.flatMap((g) => g.bars.map((b) => b.ratio)).filter((r) => r !== null && Number.isFinite(r) && r > 0)
+  let lo = Math.floor(Math.log10(Math.min(0.5, ...all)))
+  let hi = Math.ceil(Math.log10(Math.max(2, ...all)))
+  lo = Math.max(lo, -3)
+  hi = Math.min(hi, 5)
+  const W = 1000
+  const left = 380
+  const right = W - 70
+  const x = (r) => left + ((Math.log10(Math.min(Math.max(r, 10 ** lo), 10 ** hi)) - lo) / (hi - lo)) * (right - left)
+  const barH = 11
+  const gap = 3
+  const groupGap = 12
+  const top = 78
+  let y = top
+  const parts = []
+  for (const g of groups) {
+    const gh = g.bars.length * (barH + gap) - gap
+    parts.push(`<text x="${left - 8}" y="${(y + gh / 2 + 4).toFixed(1)}" text-anchor="end" font-size="11">${xmlEscape(g.label)}</text>`)
+    for (const b of g.bars) {
+      const color = COLORS[b.peer]
+      if (b.ratio === null || !Number.isFinite(b.ratio)) {
+        parts.push(`<text x="${x(1) + 4}" y="${y + barH - 2}" font-size="9" fill="#888">${xmlEscape(b.peer)}: n/a</text>`)
+      } else {
+        const x0 = Math.min(x(1), x(b.ratio))
+        const w = Math.max(1, Math.abs(x(b.ratio) - x(1)))
+        parts.push(
+          `<rect x="${x0.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"><title>${xmlEscape(`${g.label}: ${fmtRatio(b.ratio)} vs ${b.peer}`)}</title></rect>`,
+        )
+        const lx = b.ratio >= 1 ? x(b.ratio) + 3 : x(b.ratio) - 3
+        parts.push(`<text x="${lx.toFixed(1)}" y="${y + barH - 2}" font-size="9" text-anchor="${b.ratio >= 1 ? 'start' : 'end'}">${xmlEscape(fmtRatio(b.ratio))}</text>`)
+      }
+      const tgt = g.targets[b.peer]
+      if (tgt) {
+        const tx = x(tgt)
+        parts.push(
+          `<line x1="${tx.toFixed(1)}" x2="${tx.toFixed(1)}" y1="${y - 1}" y2="${y + barH + 1}" stroke="#000" stroke-width="2"><title>target ${tgt}x</title></line>`,
+        )
+      }
+      y += barH + gap
+    }
+    y += groupGap - gap
+  }
+  const H = y + 40
+  const grid = []
+  for (let e = lo; e <= hi; e++) {
+    const gx = x(10 ** e)
+    grid.push(`<line x1="${gx.toFixed(1)}" x2="${gx.toFixed(1)}" y1="${top - 8}" y2="${y}" stroke="${e === 0 ? '#333' : '#ddd'}" stroke-width="${e === 0 ? 1.5 : 1}"/>`)
+    grid.push(`<text x="${gx.toFixed(1)}" y="${top - 12}" text-anchor="middle" font-size="10">${e < 0 ? (10 ** e).toFixed(-e) : fmtInt(10 ** e)}x</text>`)
+  }
+  const legend = Object.entries(COLORS)
+    .map(([name, c], i) => `<rect x="${left + i * 150}" y="${H - 26}" width="12" height="12" fill="${c}"/><text x="${left + i * 150 + 16}" y="${H - 16}" font-size="11">vs ${xmlEscape(name)}</text>`)
+    .join('')
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif">`,
+    `<rect width="${W}" height="${H}" fill="#fff"/>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">simd-r-drive: our ratio to each peer (log scale; right of 1x = we are faster / smaller)</text>`,
+    `<text x="${W / 2}" y="40" text-anchor="middle" font-size="11" fill="#555">${xmlEscape(`median of ${result.reps}, ${result.machine.cpus} CPUs, ${result.machine.platform}, Node ${result.machine.node}, ${result.generatedAt.slice(0, 10)}; black ticks: issue 4 targets`)}</text>`,
+    ...grid,
+    ...parts,
+    legend,
+    '</svg>',
+    '',
+  ].join('\n')
+}
+
+function targetMarks(rowId) {
+  switch (rowId) {
+    case 'get':
+      return { lmdb: 3, 'classic-level': 8 }
+    case 'getAbsent':
+      return { lmdb: 2 }
+    case 'putCache':
+      return { lmdb: 5 }
+    case 'batch':
+      return { lmdb: 4 }
+    case 'asyncCache':
+      return { lmdb: 3 }
+    case 'putDurable':
+      return { lmdb: 1 }
+    default:
+      return {}
+  }
+}
+
+main().catch((err) => {
+  console.error(err && err.stack ? err.stack : err)
+  process.exit(1)
+})

@@ -1,0 +1,112 @@
+// One benchmark task in its own process (so engines never share a heap, a
+// thread pool or a page of state): `node bench/worker.mjs '<json task>'`.
+// Prints one JSON line with the result on stdout.
+
+import fs from 'node:fs'
+import path from 'node:path'
+import { ENGINES, diskUsage } from './engines.mjs'
+import * as data from './data.mjs'
+
+const task = JSON.parse(process.argv[2])
+const engine = ENGINES[task.engine]
+fs.mkdirSync(task.dir, { recursive: true })
+
+async function run() {
+  switch (task.op) {
+    case 'put': {
+      const ms = await engine.put(task.dir, data.keys(task.n), data.values(task.n), task.durable)
+      return { ms, opsPerSec: (task.n / ms) * 1e3 }
+    }
+    case 'asyncPut': {
+      const ms = await engine.asyncPut(task.dir, data.keys(task.n), data.values(task.n), task.durable)
+      return { ms, opsPerSec: (task.n / ms) * 1e3 }
+    }
+    case 'batch': {
+      const ms = await engine.batch(task.dir, data.keys(task.n), data.values(task.n))
+      const du = diskUsage(task.dir)
+      return { ms, opsPerSec: (task.n / ms) * 1e3, disk: du, bytesPerEntry: du.allocated / task.n, apparentPerEntry: du.apparent / task.n }
+    }
+    case 'populate': {
+      const t = performance.now()
+      await engine.populate(task.dir, data.keys(task.n), data.values(task.n))
+      return { ms: performance.now() - t, disk: diskUsage(task.dir) }
+    }
+    case 'reads': {
+      const keys = data.keys(task.n)
+      const vals = data.values(task.n)
+      await engine.populate(task.dir, keys, vals)
+      const idx = data.order(task.gets, task.n)
+      const absent = data.keys(task.n, task.n) // key-<n> .. key-<2n-1>: never written
+      const r = await engine.reads(task.dir, keys, vals, idx, absent, task.warm)
+      return {
+        getMs: r.getMs,
+        absentMs: r.absentMs,
+        getOpsPerSec: (task.gets / r.getMs) * 1e3,
+        absentOpsPerSec: (task.gets / r.absentMs) * 1e3,
+      }
+    }
+    case 'large': {
+      const vals = data.largeValues(task.count)
+      const keys = data.keys(task.count)
+      const r = await engine.large(task.dir, keys, vals, task.passes)
+      const bytes = vals[0].length * task.count
+      return {
+        writeMs: r.writeMs,
+        readMs: r.readMs,
+        writeMBps: bytes / 1e6 / (r.writeMs / 1e3),
+        readMBps: (bytes * task.passes) / 1e6 / (r.readMs / 1e3),
+        readUsPerValue: (r.readMs * 1e3) / (task.count * task.passes),
+      }
+    }
+    case 'reopen': {
+      return { ms: await engine.reopen(task.dir, task.key) }
+    }
+    case 'memory': {
+      // RSS of our index: open an empty store, then a store of task.n keys.
+      const { DataStore } = await import('../lib/index.mjs')
+      const status = () => {
+        const s = fs.readFileSync('/proc/self/status', 'utf8')
+        const kb = (name) => Number((s.match(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm')) || [0, 0])[1]) * 1024
+        return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') }
+      }
+      const settle = () => {
+        for (let i = 0; i < 3; i++) globalThis.gc?.()
+      }
+      const empty = DataStore.open(path.join(task.dir, 'empty.bin'))
+      empty.write('warm', 'x') // load every code path an open store uses
+      settle()
+      const before = status()
+      const t = performance.now()
+      const big = DataStore.open(task.big)
+      const openMs = performance.now() - t
+      settle()
+      const after = status()
+      const len = big.len()
+      big.close()
+      empty.close()
+      return {
+        keys: len,
+        openMs,
+        before,
+        after,
+        rssPerKey: (after.rss - before.rss) / len,
+        anonPerKey: (after.anon - before.anon) / len,
+        filePerKey: (after.file - before.file) / len,
+      }
+    }
+    default:
+      throw new Error(`unknown task ${task.op}`)
+  }
+}
+
+run().then(
+  (r) => {
+    process.stdout.write(JSON.stringify(r) + '\n')
+    // lmdb / classic-level keep native threads; do not wait for them.
+    process.exit(0)
+  },
+  (err) => {
+    process.stderr.write(`${err && err.stack ? err.stack : err}\n`)
+    process.exit(1)
+  },
+)
