@@ -99,3 +99,9 @@ export declare function computeHash(key: unknown): bigint
 
 /** CRC32 of bytes (the checksum stored with every payload). */
 export declare function crc32(bytes: Uint8Array): number
+
+/**
+ * Test hook: a task whose engine call panics. It must reject its Promise
+ * (with code `ERR_INTERNAL`) and leave the process running.
+ */
+export declare function panicInTaskForTest(): Promise<void>

@@ -841,3 +841,4 @@ module.exports.NativeStore = nativeBinding.NativeStore
 module.exports.NativeStreamWriter = nativeBinding.NativeStreamWriter
 module.exports.computeHash = nativeBinding.computeHash
 module.exports.crc32 = nativeBinding.crc32
+module.exports.panicInTaskForTest = nativeBinding.panicInTaskForTest

@@ -18,7 +18,7 @@
 //   BENCH_SKIP_RUST=1     skip the Rust engine-vs-crate section
 //   BENCH_QUICK=1         small sizes, for checking the harness only
 
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -272,6 +272,7 @@ async function main() {
         loadavgAfter: loadAfter,
       },
       versions: peerVersions(),
+      git: gitInfo(),
       reps: REPS,
       sizes: { keys: N, durableKeys: N_DURABLE, asyncKeys: N_ASYNC, gets: GETS, largeValues: LARGE, largeReadPasses: LARGE_PASSES, bigKeys: N_BIG, valueBytes: 64 },
       ratioConvention: 'ours/peer for rates, peer/ours for times and sizes: > 1 means simd-r-drive is better',
@@ -292,6 +293,20 @@ async function main() {
     log(`wrote bench/results.json, bench/results.md, bench/ratios.svg in ${durationS.toFixed(0)} s`)
   } finally {
     fs.rmSync(root, { recursive: true, force: true })
+  }
+}
+
+/** The commit measured, and whether product files differed from it. */
+function gitInfo() {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim()
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'crates', 'src', 'index.js', 'Cargo.toml'], { cwd: repo, encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.slice(3))
+    return { commit, uncommittedProductFiles: dirty }
+  } catch {
+    return null
   }
 }
 
@@ -491,6 +506,9 @@ function textReport(result) {
   lines.push('Targets (issue 4):')
   for (const t of result.targets) lines.push(`  [${t.met ? 'met ' : 'MISS'}] ${t.text}: ${t.actual} (required ${t.required})`)
   lines.push('')
+  if (result.git) {
+    lines.push(`measured at commit ${result.git.commit.slice(0, 12)}${result.git.uncommittedProductFiles.length ? ` with uncommitted changes in ${result.git.uncommittedProductFiles.join(', ')}` : ''}`)
+  }
   lines.push(`load average before/after: ${result.machine.loadavgBefore.map((x) => x.toFixed(2)).join(' ')} / ${result.machine.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}`)
   lines.push(`total time ${result.durationS.toFixed(0)} s (${Object.entries(result.timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')})`)
   lines.push('')
@@ -566,6 +584,7 @@ function markdown(result) {
   for (const t of result.targets) L.push(`| ${mdEscape(t.text)} | ${mdEscape(t.required)} | ${mdEscape(t.actual)} | ${t.met ? 'met' : '**missed**'} |`)
   L.push('')
   L.push(
+    (result.git ? `Measured at commit \`${result.git.commit.slice(0, 12)}\`${result.git.uncommittedProductFiles.length ? ' (with uncommitted product changes)' : ''}. ` : '') +
     `Total benchmark time ${result.durationS.toFixed(0)} s. Load average before/after: ${result.machine.loadavgBefore.map((x) => x.toFixed(2)).join(' ')} / ${result.machine.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}.`,
   )
   L.push('')

@@ -29,11 +29,18 @@ function rng(seed) {
 /**
  * Payload length for (key, version): mostly small, some medium, a few past
  * the 4 KiB direct-checksum limit of recovery; with `huge`, rarely past the
- * engine's 1 MiB direct-write threshold (an entry written in several syscalls).
+ * engine's 1 MiB direct-write threshold (an entry written in several syscalls);
+ * with `small`, lengths for compact stores (mostly under 30 bytes).
  */
-export function payloadLength(key, version, { huge = false } = {}) {
+export function payloadLength(key, version, { huge = false, small = false } = {}) {
   const r = rng(seedOf(`${key}#${version}#len`))
   const a = r() % 10000
+  if (small) {
+    // Compact stores (damage tests): mostly tiny; keys named big* past 4 KiB.
+    if (key.startsWith('big')) return 4097 + (r() % 1500)
+    if (a < 8800) return 1 + (r() % 30)
+    return 31 + (r() % 270)
+  }
   if (huge && a < 2) return (1 << 20) + (r() % 300000)
   if (a < 7000) return 1 + (r() % 100)
   if (a < 9500) return 100 + (r() % 1900)

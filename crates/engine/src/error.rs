@@ -51,6 +51,8 @@ fn io_code(e: &io::Error) -> &'static str {
         K::PermissionDenied => "EACCES",
         K::AlreadyExists => "EEXIST",
         K::InvalidInput => "ERR_INVALID_ARG_VALUE",
+        K::FileTooLarge => "EFBIG",
+        K::StorageFull => "ENOSPC",
         K::UnexpectedEof => "EIO",
         _ => "EIO",
     }

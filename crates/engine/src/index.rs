@@ -3,7 +3,8 @@
 //! so `len()` is the count of live keys, also after a reopen.
 
 use crate::format::{EntryLocation, Metadata, METADATA_SIZE};
-use hashbrown::{HashMap, HashSet};
+use hashbrown::hash_table::Entry;
+use hashbrown::{HashSet, HashTable};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Key hashes are XXH3 outputs already, but callers may pass their own
@@ -31,67 +32,150 @@ impl Hasher for SpreadHasher {
 
 type Spread = BuildHasherDefault<SpreadHasher>;
 
+#[inline]
+fn spread(key_hash: u64) -> u64 {
+    let mut h = SpreadHasher::default();
+    h.write_u64(key_hash);
+    h.finish()
+}
+
+/// One slot: the key hash and a 48-bit metadata offset (256 TiB), packed to
+/// 14 bytes so the table stays under 32 bytes per key at 1M keys (a plain
+/// `HashMap<u64, u64>` takes ~36 there). Fields are read by value (packed).
+#[derive(Clone, Copy)]
+#[repr(C, packed)]
+struct Slot {
+    key_hash: u64,
+    off_lo: u32,
+    off_hi: u16,
+}
+
+/// Largest metadata offset a slot holds.
+pub const MAX_OFFSET: u64 = (1 << 48) - 1;
+
+impl Slot {
+    #[inline]
+    fn new(key_hash: u64, offset: u64) -> Slot {
+        debug_assert!(offset <= MAX_OFFSET);
+        Slot { key_hash, off_lo: offset as u32, off_hi: (offset >> 32) as u16 }
+    }
+    #[inline]
+    fn key(&self) -> u64 {
+        self.key_hash
+    }
+    #[inline]
+    fn offset(&self) -> u64 {
+        self.off_lo as u64 | (self.off_hi as u64) << 32
+    }
+}
+
 #[derive(Default)]
 pub struct KeyIndex {
-    map: HashMap<u64, u64, Spread>,
+    table: HashTable<Slot>,
 }
 
 impl KeyIndex {
     /// Builds the index of the store prefix `bytes` (already validated by recovery).
     /// Walks the chain backwards; the first entry met for a key is its newest.
     pub fn build(bytes: &[u8]) -> KeyIndex {
-        let mut map: HashMap<u64, u64, Spread> = HashMap::default();
+        let mut index = KeyIndex::default();
         let mut deleted: HashSet<u64, Spread> = HashSet::default();
         let mut tail = bytes.len() as u64;
         while tail > METADATA_SIZE as u64 {
             let m = tail - METADATA_SIZE as u64;
             let Some(meta) = Metadata::decode_at(bytes, m) else { break };
             let Some(loc) = EntryLocation::derive(bytes, m, meta.prev_offset) else { break };
-            if !map.contains_key(&meta.key_hash) && !deleted.contains(&meta.key_hash) {
+            if !index.contains(meta.key_hash) && !deleted.contains(&meta.key_hash) {
                 if loc.tombstone {
                     deleted.insert(meta.key_hash);
                 } else {
-                    map.insert(meta.key_hash, m);
+                    index.insert(meta.key_hash, m);
                 }
             }
             tail = meta.prev_offset;
         }
-        map.shrink_to_fit();
-        KeyIndex { map }
+        index.table.shrink_to_fit(|s| spread(s.key()));
+        index
     }
 
     #[inline]
     pub fn get(&self, key_hash: u64) -> Option<u64> {
-        self.map.get(&key_hash).copied()
+        self.table.find(spread(key_hash), |s| s.key() == key_hash).map(Slot::offset)
     }
 
     #[inline]
     pub fn contains(&self, key_hash: u64) -> bool {
-        self.map.contains_key(&key_hash)
+        self.get(key_hash).is_some()
     }
 
+    /// Points `key_hash` at the metadata at `meta_offset` (<= [`MAX_OFFSET`]).
     #[inline]
     pub fn insert(&mut self, key_hash: u64, meta_offset: u64) {
-        self.map.insert(key_hash, meta_offset);
+        let slot = Slot::new(key_hash, meta_offset);
+        match self.table.entry(spread(key_hash), |s| s.key() == key_hash, |s| spread(s.key())) {
+            Entry::Occupied(mut e) => *e.get_mut() = slot,
+            Entry::Vacant(e) => {
+                e.insert(slot);
+            }
+        }
     }
 
     #[inline]
     pub fn remove(&mut self, key_hash: u64) {
-        self.map.remove(&key_hash);
+        if let Ok(e) = self.table.find_entry(spread(key_hash), |s| s.key() == key_hash) {
+            e.remove();
+        }
     }
 
     #[inline]
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.table.len()
     }
 
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.table.is_empty()
     }
 
     /// `(key_hash, meta_offset)` of every live key, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.map.iter().map(|(&k, &v)| (k, v))
+        self.table.iter().map(|s| (s.key(), s.offset()))
+    }
+
+    /// Bytes the table holds (slots and control bytes), for memory reports.
+    pub fn allocated_bytes(&self) -> usize {
+        self.table.allocation_size()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_get_remove_and_large_offsets() {
+        let mut ix = KeyIndex::default();
+        for k in 0..10_000u64 {
+            ix.insert(k, k * 3 + (1 << 40));
+        }
+        ix.insert(7, MAX_OFFSET);
+        assert_eq!(ix.len(), 10_000);
+        assert_eq!(ix.get(7), Some(MAX_OFFSET));
+        assert_eq!(ix.get(8), Some(8 * 3 + (1 << 40)));
+        ix.remove(8);
+        assert_eq!(ix.get(8), None);
+        assert_eq!(ix.len(), 9_999);
+        assert_eq!(ix.iter().count(), 9_999);
+    }
+
+    #[test]
+    fn a_million_keys_fit_in_32_bytes_each() {
+        let mut ix = KeyIndex::default();
+        for k in 0..1_000_000u64 {
+            ix.insert(crate::hash::compute_hash(&k.to_le_bytes()), k * 100);
+        }
+        ix.table.shrink_to_fit(|s| spread(s.key()));
+        let per_key = ix.allocated_bytes() as f64 / 1e6;
+        assert!(per_key <= 32.0, "{per_key} bytes per key");
     }
 }

@@ -324,6 +324,9 @@ impl Store {
                 tails.push(tail);
             }
             drop(index);
+            if tail > crate::index::MAX_OFFSET {
+                return Err(io::Error::new(io::ErrorKind::FileTooLarge, "the store would exceed 256 TiB"));
+            }
             w.file.write_all(&buf)?;
             if self.durable && tail != base {
                 w.file.sync_data()?;

@@ -45,3 +45,10 @@ impl NamespaceHasher {
     }
 }
 
+
+/// Test hook: a task whose engine call panics. It must reject its Promise
+/// (with code `ERR_INTERNAL`) and leave the process running.
+#[napi(ts_return_type = "Promise<void>")]
+pub fn panic_in_task_for_test() -> AsyncTask<tasks::Job> {
+    tasks::Job::new(|| panic!("deliberate panic from panicInTaskForTest"))
+}
