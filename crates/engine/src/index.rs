@@ -75,27 +75,40 @@ pub struct KeyIndex {
 }
 
 impl KeyIndex {
-    /// Builds the index of the store prefix `bytes` (already validated by recovery).
-    /// Walks the chain backwards; the first entry met for a key is its newest.
+    /// Builds the index of `bytes`, a store whose chain recovery validated.
     pub fn build(bytes: &[u8]) -> KeyIndex {
+        Self::build_chain(bytes).unwrap_or_default()
+    }
+
+    /// Builds the index by walking the chain backwards from the end of
+    /// `bytes` (the first entry met for a key is its newest; a tombstone hides
+    /// older ones). `None` if the chain does not reach offset 0 intact, so
+    /// open can build the index and check the chain in one walk.
+    pub fn build_chain(bytes: &[u8]) -> Option<KeyIndex> {
         let mut index = KeyIndex::default();
         let mut deleted: HashSet<u64, Spread> = HashSet::default();
         let mut tail = bytes.len() as u64;
-        while tail > METADATA_SIZE as u64 {
+        while tail != 0 {
+            if tail <= METADATA_SIZE as u64 {
+                return None;
+            }
             let m = tail - METADATA_SIZE as u64;
-            let Some(meta) = Metadata::decode_at(bytes, m) else { break };
-            let Some(loc) = EntryLocation::derive(bytes, m, meta.prev_offset) else { break };
-            if !index.contains(meta.key_hash) && !deleted.contains(&meta.key_hash) {
-                if loc.tombstone {
-                    deleted.insert(meta.key_hash);
-                } else {
-                    index.insert(meta.key_hash, m);
+            let meta = Metadata::decode_at(bytes, m)?;
+            let loc = EntryLocation::derive(bytes, m, meta.prev_offset)?;
+            let h = meta.key_hash;
+            if loc.tombstone {
+                if !index.contains(h) {
+                    deleted.insert(h);
+                }
+            } else if !deleted.contains(&h) {
+                if let Entry::Vacant(e) = index.table.entry(spread(h), |s| s.key() == h, |s| spread(s.key())) {
+                    e.insert(Slot::new(h, m));
                 }
             }
             tail = meta.prev_offset;
         }
         index.table.shrink_to_fit(|s| spread(s.key()));
-        index
+        Some(index)
     }
 
     #[inline]

@@ -42,6 +42,18 @@ pub fn recover(bytes: &[u8]) -> (u64, u64) {
     (len, r.crc_bytes + n)
 }
 
+/// True when the file's last entry is well formed and matches its checksum
+/// (the part of the fast path that the chain walk of the index build does not check).
+pub fn tail_entry_intact(bytes: &[u8]) -> bool {
+    let n = bytes.len() as u64;
+    if n < META + 1 {
+        return false;
+    }
+    let Some(meta) = Metadata::decode_at(bytes, n - META) else { return false };
+    let Some(loc) = EntryLocation::derive(bytes, n - META, meta.prev_offset) else { return false };
+    checksum(&bytes[loc.range()]) == meta.checksum
+}
+
 /// Walks `prev` links from `tail` to 0 without memo (used once, on the fast path).
 fn chain_reaches_zero(bytes: &[u8], mut tail: u64) -> bool {
     while tail != 0 {

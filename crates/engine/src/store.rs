@@ -166,7 +166,16 @@ impl Store {
         let os_len = file.metadata()?.len();
         let ro = File::open(&path)?;
         let map = ReadMap::new(&ro, os_len)?;
-        let valid = recovery::valid_prefix_len(map.bytes());
+        // Common case: an intact file. Checking its last entry and building the
+        // index (which walks and checks the whole chain) is the only pass.
+        let intact = if os_len == 0 {
+            Some(KeyIndex::default())
+        } else if recovery::tail_entry_intact(map.bytes()) {
+            KeyIndex::build_chain(map.bytes())
+        } else {
+            None
+        };
+        let valid = if intact.is_some() { os_len } else { recovery::valid_prefix_len(map.bytes()) };
         if valid == 0 && os_len > 0 && !opts.repair {
             return Err(Error::NotAStore(format!(
                 "{} is not a SIMD R Drive store (no valid entry chain in its {os_len} bytes); \
@@ -184,7 +193,10 @@ impl Store {
         } else {
             map
         };
-        let index = KeyIndex::build(map.bytes());
+        let index = match intact {
+            Some(index) => index,
+            None => KeyIndex::build(map.bytes()),
+        };
         let mut file = file;
         file.seek(SeekFrom::Start(valid))?;
         let created = !existed;
