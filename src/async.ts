@@ -2,7 +2,7 @@ import { Readable } from 'node:stream'
 import native = require('./native')
 import type { EntryHandle, EntryMetadata } from './handle'
 import { codedError, typeError } from './errors'
-import { GroupKind, WriteQueue } from './queue'
+import { OpKind, WriteQueue } from './queue'
 import { DataStore, checkAllowNull, checkOptions, checkPath, ensureVerified, payloadStream } from './store'
 import type { CorruptEntry, Native, OpenOptions } from './store'
 import { View, ViewState } from './view'
@@ -123,57 +123,64 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
     return this.#closing !== undefined || this.native.closed
   }
 
+  /** Cheap check (no native call): closed through this object. A close of a
+   * `DataStore` sharing the engine is caught by the engine (ERR_STORE_CLOSED). */
   #open(): void {
-    if (this.closed) throw codedError('ERR_STORE_CLOSED', 'the store is closed')
+    if (this.#closing !== undefined) throw codedError('ERR_STORE_CLOSED', 'the store is closed')
   }
 
   // ---- writer ----
 
-  async write(key: Key, payload: Payload): Promise<number> {
-    this.#open()
-    checkKey(key)
-    checkPayload(payload)
-    return this.#queue.group(GroupKind.PutKey, [[key, payload]])
+  write(key: Key, payload: Payload): Promise<number> {
+    // Not `async`: no extra Promise per write on the hot path; errors still reject.
+    try {
+      this.#open()
+      checkKey(key)
+      checkPayload(payload)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return this.#queue.one(OpKind.PutKey, key, payload)
   }
 
   async writeWithKeyHash(keyHash: bigint, payload: Payload): Promise<number> {
     this.#open()
     checkHash(keyHash)
     checkPayload(payload)
-    return this.#queue.group(GroupKind.PutHash, [[keyHash, payload]])
+    return this.#queue.one(OpKind.PutHash, keyHash, payload)
   }
 
   async batchWrite(entries: ReadonlyArray<readonly [Key, Payload]>): Promise<number> {
     this.#open()
     checkPairs(entries, (k) => checkKey(k))
-    return this.#queue.group(GroupKind.PutKey, entries.slice())
+    return this.#queue.group(OpKind.PutKey, entries.map((e) => e[0]), entries.map((e) => e[1]))
   }
 
   async batchWriteWithKeyHashes(entries: ReadonlyArray<readonly [bigint, Payload]>, allowNullBytes = false): Promise<number> {
     this.#open()
     checkPairs(entries, checkHash)
     const allowNull = checkAllowNull(allowNullBytes)
-    return this.#queue.group(GroupKind.PutHash | (allowNull ? GroupKind.AllowNull : 0), entries.slice())
+    return this.#queue.group(OpKind.PutHash, entries.map((e) => e[0]), entries.map((e) => e[1]), allowNull)
   }
 
   async delete(key: Key): Promise<number> {
     this.#open()
     checkKey(key)
-    return this.#queue.group(GroupKind.DeleteKey, [key])
+    return this.#queue.one(OpKind.DeleteKey, key, undefined)
   }
 
   async batchDelete(keys: ReadonlyArray<Key>): Promise<number> {
     this.#open()
     checkArray(keys, 'keys')
     keys.forEach((k) => checkKey(k))
-    return this.#queue.group(GroupKind.DeleteKey, keys.slice())
+    return this.#queue.group(OpKind.DeleteKey, keys.slice(), null)
   }
 
   async batchDeleteKeyHashes(keyHashes: ReadonlyArray<bigint>): Promise<number> {
     this.#open()
     checkArray(keyHashes, 'keyHashes')
     keyHashes.forEach(checkHash)
-    return this.#queue.group(GroupKind.DeleteHash, keyHashes.slice())
+    return this.#queue.group(OpKind.DeleteHash, keyHashes.slice(), null)
   }
 
   async rename(oldKey: Key, newKey: Key): Promise<number> {

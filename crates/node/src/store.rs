@@ -359,12 +359,11 @@ impl NativeStreamWriter {
     }
 }
 
-/// Kinds of a write group sent by the async layer's group commit.
-const GROUP_PUT_KEY: u32 = 0;
-const GROUP_PUT_HASH: u32 = 1;
-const GROUP_DELETE_KEY: u32 = 2;
-const GROUP_DELETE_HASH: u32 = 3;
-const GROUP_ALLOW_NULL: u32 = 16;
+/// Op kinds of the async layer's group commit (`applyOpsAsync`).
+const OP_PUT_KEY: u8 = 0;
+const OP_PUT_HASH: u8 = 1;
+const OP_DELETE_KEY: u8 = 2;
+const OP_DELETE_HASH: u8 = 3;
 
 enum GroupOp {
     Put(u64, args::Owned),
@@ -380,60 +379,72 @@ impl NativeStore {
         Job::new(move || Ok(Out::Store(Store::open(&path, OpenOptions { create, repair, durable })?)))
     }
 
-    /// Group commit: `groups` is `[kind, entries][]`; all valid groups are
-    /// appended in one write. Resolves per group to its tails or `[code, message]`.
-    #[napi(ts_return_type = "Promise<Array<number[] | [string, string]>>")]
-    pub fn apply_groups_async(&self, env: &Env, groups: Unknown<'_>) -> Result<AsyncTask<Job>> {
+    /// Group commit. Op `i` has kind `kinds[i]` (put/delete by key/hash),
+    /// key `keys[i]` and, for puts, payload `payloads[i]`; group `g` is ops
+    /// `groupEnds[g-1]..groupEnds[g]`, with `allowNull[g]`. All valid groups are
+    /// appended in one write. Resolves to `[tails, errors]`: the tail after each
+    /// group (NaN if it failed) and `[group, code, message]` for each failure.
+    #[napi(ts_return_type = "Promise<[Float64Array, Array<[number, string, string]>]>")]
+    pub fn apply_ops_async(
+        &self,
+        env: &Env,
+        kinds: &[u8],
+        keys: Unknown<'_>,
+        payloads: Unknown<'_>,
+        group_ends: &[u32],
+        allow_null: &[u8],
+    ) -> Result<AsyncTask<Job>> {
         let s = self.get(env)?;
+        let keys = args::array(env, &keys, "keys")?;
+        let payloads = args::array(env, &payloads, "payloads")?;
+        if keys.len() != kinds.len() || payloads.len() != kinds.len() || allow_null.len() != group_ends.len() {
+            return Err(crate::errors::invalid_value(env, "mismatched op arrays"));
+        }
         let mut arena = Vec::new();
-        let mut converted: Vec<(Vec<GroupOp>, bool)> = Vec::new();
-        for group in args::array(env, &groups, "groups")? {
-            let (kind, entries) = args::pair(env, &group, "group")?;
-            let kind = args::number(env, &kind, "group kind")? as u32;
-            let allow_null = kind & GROUP_ALLOW_NULL != 0;
-            let mut ops = Vec::new();
-            for e in args::array(env, &entries, "entries")? {
-                ops.push(match kind & !GROUP_ALLOW_NULL {
-                    GROUP_PUT_KEY | GROUP_PUT_HASH => {
-                        let (k, p) = args::pair(env, &e, "each entry")?;
-                        let h = if kind & !GROUP_ALLOW_NULL == GROUP_PUT_KEY {
-                            args::key_hash(env, &k, "key")?
-                        } else {
-                            args::hash(env, &k, "keyHash")?
-                        };
-                        GroupOp::Put(h, args::owned_payload(env, &p, &mut arena, "payload")?)
-                    }
-                    GROUP_DELETE_KEY => GroupOp::Delete(args::key_hash(env, &e, "key")?),
-                    GROUP_DELETE_HASH => GroupOp::Delete(args::hash(env, &e, "keyHash")?),
-                    _ => return Err(crate::errors::invalid_value(env, "unknown group kind")),
-                });
-            }
-            converted.push((ops, allow_null));
+        let mut ops = Vec::with_capacity(kinds.len());
+        for (i, &kind) in kinds.iter().enumerate() {
+            let (k, p) = (&keys[i], &payloads[i]);
+            ops.push(match kind {
+                OP_PUT_KEY => GroupOp::Put(args::key_hash(env, k, "key")?, args::owned_payload(env, p, &mut arena, "payload")?),
+                OP_PUT_HASH => GroupOp::Put(args::hash(env, k, "keyHash")?, args::owned_payload(env, p, &mut arena, "payload")?),
+                OP_DELETE_KEY => GroupOp::Delete(args::key_hash(env, k, "key")?),
+                OP_DELETE_HASH => GroupOp::Delete(args::hash(env, k, "keyHash")?),
+                _ => return Err(crate::errors::invalid_value(env, "unknown op kind")),
+            });
+        }
+        let bounds: Vec<(usize, usize, bool)> = group_ends
+            .iter()
+            .zip(allow_null)
+            .scan(0usize, |start, (&end, &allow)| {
+                let g = (*start, end as usize, allow != 0);
+                *start = end as usize;
+                Some(g)
+            })
+            .collect();
+        if bounds.iter().any(|&(a, b, _)| a > b || b > ops.len()) {
+            return Err(crate::errors::invalid_value(env, "bad group bounds"));
         }
         Ok(Job::new(move || {
-            let ops: Vec<(Vec<Op>, bool)> = converted
+            let ops: Vec<Op> = ops
                 .iter()
-                .map(|(ops, allow)| {
-                    let ops = ops
-                        .iter()
-                        .map(|op| match op {
-                            GroupOp::Put(h, p) => Op::Put(*h, p.get(&arena)),
-                            GroupOp::Delete(h) => Op::Delete(*h),
-                        })
-                        .collect();
-                    (ops, *allow)
+                .map(|op| match op {
+                    GroupOp::Put(h, p) => Op::Put(*h, p.get(&arena)),
+                    GroupOp::Delete(h) => Op::Delete(*h),
                 })
                 .collect();
-            let refs: Vec<(&[Op], bool)> = ops.iter().map(|(o, a)| (&o[..], *a)).collect();
-            let results = s
-                .apply_groups(&refs)
-                .into_iter()
-                .map(|r| match r {
-                    Ok(tails) => Ok(tails.into_iter().map(|t| t as f64).collect()),
-                    Err(e) => Err((e.code().to_owned(), e.to_string())),
-                })
-                .collect();
-            Ok(Out::Groups(results))
+            let groups: Vec<(&[Op], bool)> = bounds.iter().map(|&(a, b, allow)| (&ops[a..b], allow)).collect();
+            let mut tails = Vec::with_capacity(groups.len());
+            let mut errors = Vec::new();
+            for (g, r) in s.apply_groups(&groups).into_iter().enumerate() {
+                match r {
+                    Ok(t) => tails.push(t.last().copied().unwrap_or(0) as f64),
+                    Err(e) => {
+                        tails.push(f64::NAN);
+                        errors.push((g as u32, e.code().to_owned(), e.to_string()));
+                    }
+                }
+            }
+            Ok(Out::Applied(tails, errors))
         }))
     }
 
