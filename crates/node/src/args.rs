@@ -16,14 +16,12 @@ fn raw(v: &Unknown<'_>) -> (sys::napi_env, sys::napi_value) {
 /// The bytes of a `string | Uint8Array`, borrowed when it is a Uint8Array.
 pub fn bytes<'a>(env: &Env, v: &Unknown<'a>, what: &str) -> Result<Cow<'a, [u8]>> {
     let (e, value) = raw(v);
-    let ty = v.get_type()?;
-    if ty == ValueType::String {
-        return Ok(Cow::Owned(string_bytes(e, value, None)?));
+    // Typed arrays first (one call); napi rejects anything else cheaply.
+    if let Some(slice) = uint8array(e, value)? {
+        return Ok(Cow::Borrowed(slice));
     }
-    if ty == ValueType::Object {
-        if let Some(slice) = uint8array(e, value)? {
-            return Ok(Cow::Borrowed(slice));
-        }
+    if v.get_type()? == ValueType::String {
+        return Ok(Cow::Owned(string_bytes(e, value, None)?));
     }
     Err(invalid_type(env, &format!("{what} must be a string or Uint8Array")))
 }
@@ -94,26 +92,33 @@ pub fn array<'a>(env: &Env, v: &Unknown<'a>, what: &str) -> Result<Vec<Unknown<'
 
 /// A two-element `[a, b]` array.
 pub fn pair<'a>(env: &Env, v: &Unknown<'a>, what: &str) -> Result<(Unknown<'a>, Unknown<'a>)> {
-    let items = array(env, v, what)?;
-    if items.len() != 2 {
+    let (e, value) = raw(v);
+    let mut len = 0u32;
+    // SAFETY: `value` is a live value; napi reports a non-array as an error status.
+    if unsafe { sys::napi_get_array_length(e, value, &mut len) } != sys::Status::napi_ok {
+        return Err(invalid_type(env, &format!("{what} must be an array")));
+    }
+    if len != 2 {
         return Err(invalid_value(env, &format!("{what} must be a [key, payload] pair")));
     }
-    Ok((items[0], items[1]))
+    let (mut a, mut b) = (ptr::null_mut(), ptr::null_mut());
+    // SAFETY: indices 0 and 1 are below the length just read.
+    let ok = unsafe { sys::napi_get_element(e, value, 0, &mut a) == sys::Status::napi_ok && sys::napi_get_element(e, value, 1, &mut b) == sys::Status::napi_ok };
+    if !ok {
+        return Err(Error::new(Status::GenericFailure, "cannot read array element"));
+    }
+    // SAFETY: both were just produced by napi for this env.
+    Ok(unsafe { (Unknown::from_raw_unchecked(e, a), Unknown::from_raw_unchecked(e, b)) })
 }
 
 fn uint8array<'a>(e: sys::napi_env, value: sys::napi_value) -> Result<Option<&'a [u8]>> {
-    let mut is_typed = false;
-    // SAFETY: `value` is a live object of this call's scope.
-    unsafe { sys::napi_is_typedarray(e, value, &mut is_typed) };
-    if !is_typed {
-        return Ok(None);
-    }
     let mut kind = 0;
     let mut len = 0usize;
     let mut data = ptr::null_mut();
     let mut ab = ptr::null_mut();
     let mut off = 0usize;
-    // SAFETY: `value` is a typed array; out-params are valid.
+    // SAFETY: out-params are valid; napi returns an error status for a value
+    // that is not a typed array, which is then not a Uint8Array.
     let status = unsafe { sys::napi_get_typedarray_info(e, value, &mut kind, &mut len, &mut data, &mut ab, &mut off) };
     if status != sys::Status::napi_ok || kind != sys::TypedarrayType::uint8_array {
         return Ok(None);
@@ -177,18 +182,13 @@ pub enum Owned {
 const BY_REFERENCE_MIN: usize = 64 * 1024;
 
 pub fn owned_payload(env: &Env, v: &Unknown<'_>, arena: &mut Vec<u8>, what: &str) -> Result<Owned> {
-    let (e, value) = raw(v);
-    if v.get_type()? == ValueType::Object {
-        if let Some(slice) = uint8array(e, value)? {
-            if slice.len() >= BY_REFERENCE_MIN {
-                // SAFETY: the value is a Uint8Array (checked by `uint8array`).
-                return Ok(Owned::Js(unsafe { v.cast::<Uint8Array>()? }));
-            }
-            arena.extend_from_slice(slice);
-            return Ok(Owned::Arena(arena.len() - slice.len(), arena.len()));
+    let bytes = bytes(env, v, what)?;
+    if let Cow::Borrowed(slice) = bytes {
+        if slice.len() >= BY_REFERENCE_MIN {
+            // SAFETY: a borrowed slice comes only from a Uint8Array (see `bytes`).
+            return Ok(Owned::Js(unsafe { v.cast::<Uint8Array>()? }));
         }
     }
-    let bytes = bytes(env, v, what)?;
     arena.extend_from_slice(&bytes);
     Ok(Owned::Arena(arena.len() - bytes.len(), arena.len()))
 }
