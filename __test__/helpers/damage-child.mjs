@@ -8,7 +8,7 @@
 //   node damage-child.mjs ORIGINAL JOBS_JSON FROM TO SCRATCH_DIR
 import fs from 'node:fs'
 import path from 'node:path'
-import { DataStore, computeHash } from '../../lib/index.mjs'
+import { DataStore, AsyncDataStore, computeHash } from '../../lib/index.mjs'
 import { payloadFor, parsePayload } from './payload.mjs'
 import { applyJob, boundaryStates } from './damage.mjs'
 
@@ -46,7 +46,7 @@ function damageEnd(job, first) {
   return Infinity
 }
 
-function runJob(i, job) {
+async function runJob(i, job) {
   const { bytes, first } = applyJob(orig, job)
   fs.rmSync(file, { force: true })
   fs.writeFileSync(file, bytes)
@@ -66,6 +66,14 @@ function runJob(i, job) {
     else if (err.code !== 'ERR_NOT_A_STORE') problem(`open failed with ${err.code}: ${err.message}`)
     if (B > 0) problem(`refused a file whose first ${B} bytes are an intact store`)
     if (Buffer.compare(fs.readFileSync(file), bytes) !== 0) problem('a refused file was changed')
+    // The async open refuses it the same way.
+    try {
+      const a = await AsyncDataStore.open(file)
+      await a.close()
+      problem('AsyncDataStore.open opened a file DataStore.open refused')
+    } catch (err2) {
+      if (err2?.code !== err.code) problem(`AsyncDataStore.open failed with ${err2?.code}, DataStore.open with ${err.code}`)
+    }
     // repair: true cuts it to its valid prefix (empty) and opens.
     try {
       const s = DataStore.open(file, { repair: true })
@@ -190,6 +198,6 @@ const from = Number(fromArg)
 const to = Number(toArg)
 for (let i = from; i < to; i++) {
   out({ i, s: 1 })
-  out(runJob(i, jobs[i]))
+  out(await runJob(i, jobs[i]))
 }
 fs.rmSync(file, { force: true })

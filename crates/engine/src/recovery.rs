@@ -7,9 +7,13 @@
 //!
 //! Linear in the file size on any input:
 //! - chain verdicts are memoized per link target, so each offset is walked once;
+//! - a candidate's checksum comes from prefix checksums (CRC32 is affine:
+//!   `crc(A ++ B) = shift(crc(A), |B|) ^ crc(B)`), so a long payload costs
+//!   O(step + log n), not its length (a store appended to itself makes every
+//!   old entry such a candidate);
 //! - candidates whose payloads share a start offset (a zero-filled tail makes
-//!   every byte such a candidate, all starting at 0) are checksummed by one
-//!   ascending pass from that start, not once per candidate.
+//!   every byte such a candidate, all starting at 0) are checked by one
+//!   ascending pass over the span asked about, not once per candidate.
 
 use crate::format::{checksum, EntryLocation, Metadata, METADATA_SIZE};
 use hashbrown::{HashMap, HashSet};
@@ -69,20 +73,82 @@ fn chain_reaches_zero(bytes: &[u8], mut tail: u64) -> bool {
     true
 }
 
+/// CRC32 of any range of `bytes` from checksums of prefixes taken every
+/// `step` bytes (one pass to build, on the slow path only).
+struct Prefix {
+    step: usize,
+    /// `at[i]` = crc32 of `bytes[..i * step]`.
+    at: Vec<u32>,
+}
+
+impl Prefix {
+    fn new(bytes: &[u8]) -> Prefix {
+        // 256-byte steps, widened so the table stays under ~16M entries (64 MiB).
+        let step = (bytes.len() >> 24).next_power_of_two().max(256);
+        let mut at = Vec::with_capacity(bytes.len() / step + 1);
+        let mut h = crc32fast::Hasher::new();
+        for chunk in bytes.chunks(step) {
+            at.push(h.clone().finalize());
+            h.update(chunk);
+        }
+        at.push(h.finalize());
+        Prefix { step, at }
+    }
+
+    /// crc32 of `bytes[..x]`; reads at most `step` bytes.
+    fn crc_to(&self, bytes: &[u8], x: usize) -> u32 {
+        let i = x / self.step;
+        let mut h = crc32fast::Hasher::new_with_initial(self.at[i]);
+        h.update(&bytes[i * self.step..x]);
+        h.finalize()
+    }
+
+    /// crc32 of `bytes[a..b]`.
+    fn crc_range(&self, bytes: &[u8], a: usize, b: usize) -> u32 {
+        self.crc_to(bytes, b) ^ shift(self.crc_to(bytes, a), (b - a) as u64)
+    }
+}
+
+/// The contribution of a checksum `crc` of a block followed by `len` more
+/// bytes (zlib's `crc32_combine` with an empty second checksum).
+fn shift(crc: u32, len: u64) -> u32 {
+    let mut h = crc32fast::Hasher::new_with_initial_len(crc, 0);
+    h.combine(&crc32fast::Hasher::new_with_initial_len(0, len));
+    h.finalize()
+}
+
+/// Candidates with one start closer than this to the previous one form a run.
+const DENSE: u64 = 256;
+
+struct Scanned {
+    lo: u64,
+    hi: u64,
+    found: HashSet<u64>,
+}
+
+/// First window of positions examined per payload start; it doubles when a
+/// lower candidate shows up, so work stays near the size of the junk tail.
+const SCAN_WINDOW: u64 = 4 * 1024;
+
 struct Recovery<'a> {
     bytes: &'a [u8],
     /// Chain verdict for each link target already walked.
     chains: HashMap<u64, bool>,
-    /// Payload start -> metadata offsets whose checksum matched, for starts
-    /// already scanned (only offsets below `scanned_to` were examined).
-    scanned: HashMap<u64, (u64, HashSet<u64>)>,
+    /// Payload start -> the span `[lo, hi]` of metadata offsets already
+    /// examined for it, and those whose checksum matched.
+    scanned: HashMap<u64, Scanned>,
+    /// Per payload start: the last candidate asked about, and crc32 of the
+    /// bytes before the start.
+    asks: HashMap<u64, (u64, u32)>,
+    /// Built on the first long candidate.
+    prefix: Option<Prefix>,
     /// Payload bytes fed to CRC so far (the work bound the tests check).
     crc_bytes: u64,
 }
 
 impl<'a> Recovery<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        Self { bytes, chains: HashMap::new(), scanned: HashMap::new(), crc_bytes: 0 }
+        Self { bytes, chains: HashMap::new(), scanned: HashMap::new(), asks: HashMap::new(), prefix: None, crc_bytes: 0 }
     }
 
     /// Examines candidate ends from `from` down to 21 and returns the first
@@ -131,42 +197,82 @@ impl<'a> Recovery<'a> {
     }
 
     fn checksum_ok(&mut self, loc: &EntryLocation, expected: u32) -> bool {
-        if loc.end - loc.start <= DIRECT_CRC_LIMIT {
-            self.crc_bytes += loc.end - loc.start;
+        let (start, m) = (loc.start, loc.end);
+        if m - start <= DIRECT_CRC_LIMIT {
+            self.crc_bytes += m - start;
             return checksum(&self.bytes[loc.range()]) == expected;
         }
-        if let Some((scanned_to, matches)) = self.scanned.get(&loc.start) {
-            if loc.end <= *scanned_to {
-                return matches.contains(&loc.end);
+        if self.prefix.is_none() {
+            self.prefix = Some(Prefix::new(self.bytes));
+            self.crc_bytes += self.bytes.len() as u64;
+        }
+        if let Some(sc) = self.scanned.get(&start) {
+            if sc.lo <= m && m <= sc.hi {
+                return sc.found.contains(&m);
             }
         }
-        let matches = self.scan_start(loc.start, loc.end);
-        self.crc_bytes += loc.end - loc.start;
-        let ok = matches.contains(&loc.end);
-        self.scanned.insert(loc.start, (loc.end, matches));
-        ok
+        // Candidates arrive in descending order. One far from the last asked
+        // about with the same start is checked alone by prefix math; a run of
+        // close ones (a zero-filled tail) is checked by scanning a window
+        // below it, which doubles while the run goes on.
+        let prefix = self.prefix.as_ref().expect("built above");
+        let (last, crc_start) = match self.asks.get(&start) {
+            Some(&(last, crc)) => (Some(last), crc),
+            None => {
+                self.crc_bytes += prefix.step as u64;
+                (None, prefix.crc_to(self.bytes, start as usize))
+            }
+        };
+        self.asks.insert(start, (m, crc_start));
+        let dense = last.is_some_and(|l| l > m && l - m <= DENSE);
+        let window = match self.scanned.get(&start) {
+            Some(sc) if dense && sc.lo > m && sc.lo - m <= DENSE => {
+                Some(((sc.lo - 1).saturating_sub((sc.hi - sc.lo).max(SCAN_WINDOW)).max(start + 1), sc.lo - 1))
+            }
+            None if dense => Some((m.saturating_sub(SCAN_WINDOW).max(start + 1), m)),
+            _ => None,
+        };
+        let Some((lo, hi)) = window else {
+            self.crc_bytes += prefix.step as u64;
+            return prefix.crc_to(self.bytes, m as usize) ^ shift(crc_start, m - start) == expected;
+        };
+        let found = self.scan_start(start, lo, hi);
+        let sc = self.scanned.entry(start).or_insert_with(|| Scanned { lo, hi, found: HashSet::new() });
+        sc.lo = sc.lo.min(lo);
+        sc.hi = sc.hi.max(hi);
+        sc.found.extend(found);
+        sc.found.contains(&m)
     }
 
-    /// One ascending CRC pass over `[start, upto]`: every metadata offset `m`
-    /// in that span whose entry would start at `start` and whose checksum
-    /// matches `crc(bytes[start..m])`.
-    fn scan_start(&self, start: u64, upto: u64) -> HashSet<u64> {
+    /// Metadata offsets `m` in `[lo, hi]` whose entry would start at `start`
+    /// and whose checksum matches `crc(bytes[start..m])`. One bulk CRC pass up
+    /// to `lo`, then position by position with a cheap pre-check.
+    fn scan_start(&mut self, start: u64, lo: u64, hi: u64) -> HashSet<u64> {
         let mut found = HashSet::new();
-        let mut hasher = crc32fast::Hasher::new();
-        let mut fed = start;
-        let mut m = start + 1;
-        while m <= upto {
-            let Some(meta) = Metadata::decode_at(self.bytes, m) else { break };
-            let same_start = EntryLocation::derive(self.bytes, m, meta.prev_offset)
+        let bytes = self.bytes;
+        let prefix = self.prefix.as_ref().expect("built before any scan");
+        let mut hasher = crc32fast::Hasher::new_with_initial(prefix.crc_range(bytes, start as usize, lo as usize));
+        self.crc_bytes += 2 * prefix.step as u64;
+        let mut fed = lo as usize;
+        let end = (hi as usize).min(bytes.len().saturating_sub(METADATA_SIZE));
+        for m in lo as usize..=end {
+            // A regular entry starting at `start` has its previous tail in
+            // (start - 64, start] (tombstones are never long candidates).
+            let prev = u64::from_le_bytes(bytes[m + 8..m + 16].try_into().unwrap());
+            if prev > start || prev + 64 <= start {
+                continue;
+            }
+            let meta = Metadata::decode_at(bytes, m as u64).expect("m + 20 <= len");
+            let same_start = EntryLocation::derive(bytes, m as u64, meta.prev_offset)
                 .is_some_and(|l| l.start == start && !l.tombstone);
             if same_start {
-                hasher.update(&self.bytes[fed as usize..m as usize]);
+                hasher.update(&bytes[fed..m]);
+                self.crc_bytes += (m - fed) as u64;
                 fed = m;
                 if hasher.clone().finalize() == meta.checksum {
-                    found.insert(m);
+                    found.insert(m as u64);
                 }
             }
-            m += 1;
         }
         found
     }
@@ -175,6 +281,15 @@ impl<'a> Recovery<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn range_checksums_from_prefixes_match_direct_ones() {
+        let bytes: Vec<u8> = (0..5000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        let p = Prefix::new(&bytes);
+        for (a, b) in [(0, 0), (0, 1), (3, 300), (256, 512), (255, 4999), (1000, 5000), (4999, 5000)] {
+            assert_eq!(p.crc_range(&bytes, a, b), checksum(&bytes[a..b]), "range {a}..{b}");
+        }
+    }
     use crate::format::{encode_entry, encode_tombstone};
 
     fn sample() -> (Vec<u8>, Vec<u64>) {
