@@ -59,10 +59,13 @@ export declare class NativeStore {
   iter(): NativeIter
   static openAsync(path: string, create: boolean, repair: boolean, durable: boolean): Promise<NativeStore>
   /**
-   * Group commit: `groups` is `[kind, entries][]`; all valid groups are
-   * appended in one write. Resolves per group to its tails or `[code, message]`.
+   * Group commit. Op `i` has kind `kinds[i]` (put/delete by key/hash),
+   * key `keys[i]` and, for puts, payload `payloads[i]`; group `g` is ops
+   * `groupEnds[g-1]..groupEnds[g]`, with `allowNull[g]`. All valid groups are
+   * appended in one write. Resolves to `[tails, errors]`: the tail after each
+   * group (NaN if it failed) and `[group, code, message]` for each failure.
    */
-  applyGroupsAsync(groups: unknown): Promise<Array<number[] | [string, string]>>
+  applyOpsAsync(kinds: Uint8Array, keys: unknown, payloads: unknown, groupEnds: Uint32Array, allowNull: Uint8Array): Promise<[Float64Array, Array<[number, string, string]>]>
   renameAsync(oldKey: unknown, newKey: unknown): Promise<number>
   copyAsync(key: unknown, target: NativeStore): Promise<number>
   transferAsync(key: unknown, target: NativeStore): Promise<number>

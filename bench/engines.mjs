@@ -144,16 +144,19 @@ const ours = {
     const writeMs = now() - t
     if (!s.read(keys[3]).bytes.equals(vals[3])) throw new Error('ours: wrong large value')
     let acc = 0
+    const passMs = []
     t = now()
     for (let p = 0; p < passes; p++) {
+      const tp = now()
       for (let i = 0; i < n; i++) {
         const b = s.read(keys[i]).bytes
         acc += b[0] + b[b.length - 1]
       }
+      passMs.push(now() - tp)
     }
     const readMs = now() - t
     s.close()
-    return { writeMs, readMs, acc }
+    return { writeMs, readMs, passMs, acc }
   },
   async reopen(dir, key) {
     const { DataStore } = await loadOurs()
@@ -251,16 +254,19 @@ const lmdb = {
     const writeMs = now() - t
     if (!sameBytes(db.getBinaryFast(keys[3]), vals[3])) throw new Error('lmdb: wrong large value')
     let acc = 0
+    const passMs = []
     t = now()
     for (let p = 0; p < passes; p++) {
+      const tp = now()
       for (let i = 0; i < n; i++) {
         const b = db.getBinaryFast(keys[i])
         acc += b[0] + b[b.length - 1]
       }
+      passMs.push(now() - tp)
     }
     const readMs = now() - t
     await db.close()
-    return { writeMs, readMs, acc }
+    return { writeMs, readMs, passMs, acc }
   },
   async reopen(dir, key) {
     const { open } = await import('lmdb')
@@ -351,16 +357,19 @@ const level = {
     const writeMs = now() - t
     if (!db.getSync(keys[3]).equals(vals[3])) throw new Error('classic-level: wrong large value')
     let acc = 0
+    const passMs = []
     t = now()
     for (let p = 0; p < passes; p++) {
+      const tp = now()
       for (let i = 0; i < n; i++) {
         const b = db.getSync(keys[i])
         acc += b[0] + b[b.length - 1]
       }
+      passMs.push(now() - tp)
     }
     const readMs = now() - t
     await db.close()
-    return { writeMs, readMs, acc }
+    return { writeMs, readMs, passMs, acc }
   },
   async reopen(dir, key) {
     const { ClassicLevel } = await import('classic-level')
@@ -455,16 +464,19 @@ const sqlite = {
     const writeMs = now() - t
     if (!get.get(keys[3]).equals(vals[3])) throw new Error('better-sqlite3: wrong large value')
     let acc = 0
+    const passMs = []
     t = now()
     for (let p = 0; p < passes; p++) {
+      const tp = now()
       for (let i = 0; i < n; i++) {
         const b = get.get(keys[i])
         acc += b[0] + b[b.length - 1]
       }
+      passMs.push(now() - tp)
     }
     const readMs = now() - t
     db.close()
-    return { writeMs, readMs, acc }
+    return { writeMs, readMs, passMs, acc }
   },
   async reopen(dir, key) {
     const { default: Database } = await import('better-sqlite3')

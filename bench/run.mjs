@@ -10,7 +10,8 @@
 // background noise hits all of them alike. Ratios are ours / peer for rates
 // and peer / ours for times and sizes: > 1 always means we are better.
 //
-// Writes bench/results.json, bench/results.md and bench/ratios.svg.
+// Writes bench/results.json, bench/results.md and bench/ratios.svg
+// (`node bench/run.mjs --render` rewrites the last two from the first).
 //
 // Environment:
 //   BENCH_REPS=3          repetitions per row
@@ -37,7 +38,7 @@ const N_DURABLE = QUICK ? 200 : 2_000 // fsync per write is slow: fewer keys, sa
 const N_ASYNC = QUICK ? 2_000 : 10_000
 const GETS = QUICK ? 100_000 : 1_000_000
 const LARGE = QUICK ? 20 : 200
-const LARGE_PASSES = 3
+const LARGE_PASSES = 10
 const N_BIG = QUICK ? 100_000 : 1_000_000
 const ENGINE_NAMES = ['ours', ...PEERS]
 
@@ -145,7 +146,8 @@ async function main() {
   const loadBefore = os.loadavg()
   log(`temp dir ${root}; ${REPS} repetitions; ${os.cpus().length} CPUs; load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`)
   const samples = Object.fromEntries(ROWS.map((r) => [r.id, Object.fromEntries(ENGINE_NAMES.map((e) => [e, []]))]))
-  const extra = { largeReadUsPerValue: Object.fromEntries(ENGINE_NAMES.map((e) => [e, []])), diskApparent: {} }
+  const perEngine = () => Object.fromEntries(ENGINE_NAMES.map((e) => [e, []]))
+  const extra = { largeReadUsPerValue: perEngine(), firstPassUs: perEngine(), warmLargeUs: perEngine(), warmSmallUs: perEngine(), copyUs: perEngine(), diskApparent: {} }
   const timings = {}
   let seq = 0
   const fresh = (tag, engine) => path.join(root, `${tag}-${engine}-${++seq}`)
@@ -204,6 +206,10 @@ async function main() {
           largeRead: r.readMBps,
         }))
         extra.largeReadUsPerValue[engine].push(r.readUsPerValue)
+        extra.firstPassUs[engine].push(r.firstPassUsPerValue)
+        extra.warmLargeUs[engine].push(r.warmUsPerValue)
+        extra.warmSmallUs[engine].push(r.warmUsPerSmallValue)
+        extra.copyUs[engine].push(r.copyUsPerValue)
       }
       for (const [tag, n, rowId] of [['100k', N, 'reopen100k'], ['1m', N_BIG, 'reopen1m']]) {
         for (const engine of ENGINE_NAMES) {
@@ -254,9 +260,10 @@ async function main() {
       return { ...row, values, ratios, samples: samples[row.id] }
     })
     const byId = Object.fromEntries(rows.map((r) => [r.id, r]))
-    const largeReadUs = Object.fromEntries(ENGINE_NAMES.map((e) => [e, median(extra.largeReadUsPerValue[e])]))
-    const getUs = 1e6 / byId.get.values.ours
-    const targets = evaluateTargets(byId, memory, rust, largeReadUs, getUs)
+    const med = (m) => Object.fromEntries(ENGINE_NAMES.map((e) => [e, median(m[e])]))
+    const largeReadUs = med(extra.largeReadUsPerValue)
+    const readSize = { firstPassUs1MiB: med(extra.firstPassUs), warmUs1MiB: med(extra.warmLargeUs), warmUs64B: med(extra.warmSmallUs), copyUs1MiB: median(Object.values(extra.copyUs).flat()) }
+    const targets = evaluateTargets(byId, memory, rust, readSize)
     const durationS = (performance.now() - started) / 1e3
     const loadAfter = os.loadavg()
     const result = {
@@ -278,6 +285,7 @@ async function main() {
       ratioConvention: 'ours/peer for rates, peer/ours for times and sizes: > 1 means simd-r-drive is better',
       rows,
       largeReadUsPerValue: largeReadUs,
+      readTimeBySize: readSize,
       diskApparentPerEntry: extra.diskApparent,
       memory,
       rust,
@@ -384,7 +392,7 @@ function rustLabel(name, rust) {
 
 // ------------------------------------------------------------------ targets
 
-function evaluateTargets(byId, memory, rust, largeReadUs, getUs) {
+function evaluateTargets(byId, memory, rust, readSize) {
   const rr = (name) => (rust && rust.rows ? rust.rows.find((r) => r.name === name) : undefined)
   const T = []
   const ratioTarget = (text, rowId, peer, min) => {
@@ -409,14 +417,18 @@ function evaluateTargets(byId, memory, rust, largeReadUs, getUs) {
     T.push({ text: '1 MiB values: write into the page cache', required: '>= 1,000 MB/s', actual: fmtValue(v, 'MB/s'), met: v !== null && v >= 1000, value: v })
   }
   {
-    const us = largeReadUs.ours
-    const v = us && getUs ? us / getUs : null
+    // O(1) in the value's size: what a 1 MiB read costs beyond a 64-byte read
+    // (same procedure, both warm) must be far below what copying 1 MiB costs.
+    const big = readSize.warmUs1MiB.ours
+    const small = readSize.warmUs64B.ours
+    const copy = readSize.copyUs1MiB
+    const extraUs = big !== null && small !== null ? big - small : null
     T.push({
-      text: '1 MiB value read is O(1) (zero-copy): time per 1 MiB read vs per 64-byte read',
-      required: '<= 10x (a copy of 1 MiB costs ~100x+)',
-      actual: `${sig(us)} us vs ${sig(getUs)} us (${fmtRatio(v)})`,
-      met: v !== null && v <= 10,
-      value: v,
+      text: '1 MiB value read is O(1) (zero-copy): extra time of a warm 1 MiB read over a 64-byte read',
+      required: `<= 1/10 of copying 1 MiB (${sig(copy)} us here)`,
+      actual: `${sig(big)} us vs ${sig(small)} us: +${sig(extraUs)} us`,
+      met: extraUs !== null && copy !== null && extraUs <= copy / 10,
+      value: extraUs,
     })
   }
   {
@@ -469,7 +481,12 @@ function textReport(result) {
   lines.push(widths.map((w) => '-'.repeat(w)).join('  '))
   for (const b of body) lines.push(fmt(b))
   lines.push('')
-  lines.push(`1 MiB read, time per value: ${ENGINE_NAMES.map((e) => `${e} ${sig(result.largeReadUsPerValue[e])} us`).join(', ')}`)
+  lines.push(`1 MiB read, time per value (all ${result.sizes.largeReadPasses} passes): ${ENGINE_NAMES.map((e) => `${e} ${sig(result.largeReadUsPerValue[e])} us`).join(', ')}`)
+  if (result.readTimeBySize) {
+    const r = result.readTimeBySize
+    lines.push(`  first pass (incl. first-touch page faults): ${ENGINE_NAMES.map((e) => `${e} ${sig(r.firstPassUs1MiB[e])} us`).join(', ')}`)
+    lines.push(`  warm, 1 MiB vs 64 B value: ${ENGINE_NAMES.map((e) => `${e} ${sig(r.warmUs1MiB[e])} vs ${sig(r.warmUs64B[e])} us`).join(', ')}; a 1 MiB Buffer.copy takes ${sig(r.copyUs1MiB)} us`)
+  }
   lines.push(`bytes on disk per entry, apparent size: ${ENGINE_NAMES.map((e) => `${e} ${sig(result.diskApparentPerEntry[e])} B`).join(', ')}`)
   lines.push(
     `memory: our index at ${fmtInt(result.memory.keys)} keys: ${sig(result.memory.anonPerKey)} B/key of anonymous RSS; total RSS ${sig(result.memory.rssPerKey)} B/key, of which ${sig(result.memory.filePerKey)} B/key are mapped (page-cache) file pages`,
@@ -534,8 +551,14 @@ function markdown(result) {
   L.push(`|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`)
   for (const b of body) L.push(`| ${b.map(mdEscape).join(' | ')} |`)
   L.push('')
+  const rs = result.readTimeBySize
   L.push(
-    `1 MiB read, time per value: ${ENGINE_NAMES.map((e) => `${e} ${sig(result.largeReadUsPerValue[e])} µs`).join(', ')}. ` +
+    `1 MiB read, time per value over all ${result.sizes.largeReadPasses} passes: ${ENGINE_NAMES.map((e) => `${e} ${sig(result.largeReadUsPerValue[e])} µs`).join(', ')}` +
+      (rs
+        ? `; warm (median pass after the first), 1 MiB vs 64-byte value: ${ENGINE_NAMES.map((e) => `${e} ${sig(rs.warmUs1MiB[e])} vs ${sig(rs.warmUs64B[e])} µs`).join(', ')}` +
+          ` (our first pass, which maps the pages: ${sig(rs.firstPassUs1MiB.ours)} µs per value; copying 1 MiB takes ${sig(rs.copyUs1MiB)} µs)`
+        : '') +
+      '. ' +
       `Bytes on disk per entry are allocated blocks; apparent sizes: ${ENGINE_NAMES.map((e) => `${e} ${sig(result.diskApparentPerEntry[e])} B`).join(', ')}.`,
   )
   L.push('')
@@ -588,7 +611,7 @@ function markdown(result) {
     `Total benchmark time ${result.durationS.toFixed(0)} s. Load average before/after: ${result.machine.loadavgBefore.map((x) => x.toFixed(2)).join(' ')} / ${result.machine.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}.`,
   )
   L.push('')
-  L.push('![ratios](bench/ratios.svg)')
+  L.push('![our ratio to each peer](ratios.svg)')
   L.push('')
   return L.join('\n')
 }
@@ -601,6 +624,16 @@ function xmlEscape(s) {
 
 const COLORS = { lmdb: '#4e79a7', 'classic-level': '#59a14f', 'better-sqlite3': '#e15759', 'simd-r-drive crate': '#b07aa1' }
 
+const SHORT_RUST = {
+  single_write: 'single writes',
+  batch_100k: 'one batch',
+  random_read: 'random reads',
+  absent_read: 'absent-key reads',
+  open_1m: 'open, 1M entries',
+  torn_tail_pad_open_1m: 'open + torn-tail recovery, 1M',
+  torn_tail_payload_open_1m: 'open + torn-tail recovery (payload cut), 1M',
+}
+
 /** Horizontal log-scale bars of our ratio to each peer (> 1: right of the 1x line). */
 function svg(result) {
   const groups = result.rows.map((r) => ({
@@ -609,9 +642,13 @@ function svg(result) {
     targets: targetMarks(r.id),
   }))
   if (result.rust && result.rust.rows) {
+    const tl = result.rust.tornLive
     for (const r of result.rust.rows) {
+      // A torn-tail row where the crate recovers the wrong prefix is not a speed comparison.
+      if (tl && r.name === 'torn_tail_payload_open_1m' && tl.payload.crate !== tl.expected) continue
+      if (tl && r.name === 'torn_tail_pad_open_1m' && tl.pad.crate !== tl.expected) continue
       groups.push({
-        label: `Rust: ${rustLabel(r.name, result.rust)}`,
+        label: `Rust vs crate: ${SHORT_RUST[r.name] || r.name}`,
         bars: [{ peer: 'simd-r-drive crate', ratio: r.ratio }],
         targets: r.name === 'single_write' ? { 'simd-r-drive crate': 3 } : r.name === 'random_read' ? { 'simd-r-drive crate': 1 } : {},
       })
@@ -645,8 +682,12 @@ function svg(result) {
         parts.push(
           `<rect x="${x0.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"><title>${xmlEscape(`${g.label}: ${fmtRatio(b.ratio)} vs ${b.peer}`)}</title></rect>`,
         )
-        const lx = b.ratio >= 1 ? x(b.ratio) + 3 : x(b.ratio) - 3
-        parts.push(`<text x="${lx.toFixed(1)}" y="${y + barH - 2}" font-size="9" text-anchor="${b.ratio >= 1 ? 'start' : 'end'}">${xmlEscape(fmtRatio(b.ratio))}</text>`)
+        // Labels go past the bar's end, or just inside the plot when the bar is clamped at its edge.
+        const clampedLow = b.ratio < 1 && x(b.ratio) - 40 < left
+        const lx = b.ratio >= 1 ? x(b.ratio) + 3 : clampedLow ? x(b.ratio) + 3 : x(b.ratio) - 3
+        const anchor = b.ratio >= 1 || clampedLow ? 'start' : 'end'
+        const fill = clampedLow ? '#fff' : '#000'
+        parts.push(`<text x="${lx.toFixed(1)}" y="${y + barH - 2}" font-size="9" fill="${fill}" text-anchor="${anchor}">${xmlEscape(fmtRatio(b.ratio))}</text>`)
       }
       const tgt = g.targets[b.peer]
       if (tgt) {
@@ -701,7 +742,16 @@ function targetMarks(rowId) {
   }
 }
 
-main().catch((err) => {
+/** `node bench/run.mjs --render`: rewrite results.md and ratios.svg from results.json (no measuring). */
+function renderOnly() {
+  const result = JSON.parse(fs.readFileSync(path.join(here, 'results.json'), 'utf8'))
+  fs.writeFileSync(path.join(here, 'results.md'), markdown(result))
+  fs.writeFileSync(path.join(here, 'ratios.svg'), svg(result))
+  process.stdout.write(textReport(result))
+}
+
+const entry = process.argv.includes('--render') ? async () => renderOnly() : main
+entry().catch((err) => {
   console.error(err && err.stack ? err.stack : err)
   process.exit(1)
 })

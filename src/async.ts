@@ -5,7 +5,7 @@ import { codedError, typeError } from './errors'
 import { OpKind, WriteQueue } from './queue'
 import { DataStore, checkAllowNull, checkOptions, checkPath, ensureVerified, payloadStream } from './store'
 import type { CorruptEntry, Native, OpenOptions } from './store'
-import { View, ViewState } from './view'
+import { ViewState, entryBatches } from './view'
 import type {
   AsyncDataStoreReader,
   AsyncDataStoreWriter,
@@ -368,12 +368,8 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   /** Live entries, newest first (a snapshot as of the call). */
   async *entries(): AsyncIterableIterator<EntryHandle> {
     this.#open()
-    const it = this.native.iter()
-    const view = new View(it.view(), -1)
-    for (;;) {
-      const batch = it.nextBatch(ITER_BATCH)
-      if (batch.length === 0) return
-      for (const m of batch) yield view.handle(m)
+    for (const batch of entryBatches(this.native, ITER_BATCH)) {
+      yield* batch
       // Let other work run between batches.
       await new Promise<void>((resolve) => setImmediate(resolve))
     }

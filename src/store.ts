@@ -2,7 +2,7 @@ import { Readable } from 'node:stream'
 import native = require('./native')
 import { EntryHandle, EntryMetadata } from './handle'
 import { codedError, typeError } from './errors'
-import { View, ViewState } from './view'
+import { ViewState, entryBatches } from './view'
 import type { DataStoreReader, DataStoreWriter, Key, Payload, ReadOptions } from './traits'
 import type { AsyncDataStore } from './async'
 
@@ -275,13 +275,7 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
 
   /** Live entries, newest version of each key, newest first; a snapshot as of the call. */
   *entries(): IterableIterator<EntryHandle> {
-    const it = this.native.iter()
-    const view = new View(it.view(), -1)
-    for (;;) {
-      const batch = it.nextBatch(ITER_BATCH)
-      if (batch.length === 0) return
-      for (const m of batch) yield view.handle(m)
-    }
+    for (const batch of entryBatches(this.native, ITER_BATCH)) yield* batch
   }
 
   [Symbol.iterator](): IterableIterator<EntryHandle> {

@@ -42,3 +42,14 @@ export class ViewState {
     return this.current
   }
 }
+
+/** Live entries of a snapshot walk, a batch of handles at a time. */
+export function* entryBatches(store: Native, batchSize: number): Generator<EntryHandle[]> {
+  const it = store.iter()
+  const view = new View(it.view(), -1)
+  for (;;) {
+    const batch = it.nextBatch(batchSize)
+    if (batch.length === 0) return
+    yield batch.map((m) => view.handle(m))
+  }
+}

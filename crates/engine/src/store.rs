@@ -90,9 +90,22 @@ impl Generation {
 }
 
 struct Writer {
-    /// The locked read-write handle; `None` once the store is dropped.
+    /// The locked read-write handle (its cursor is kept at `tail`).
     file: File,
     tail: u64,
+}
+
+impl Writer {
+    /// Runs `write` (which appends at the tail), then fsyncs if `durable`.
+    /// On any error the file is cut back to the tail: no partial entry stays.
+    fn append_or_roll_back(&mut self, durable: bool, write: impl FnOnce(&mut File) -> io::Result<()>) -> io::Result<()> {
+        let result = write(&mut self.file).and_then(|()| if durable { self.file.sync_data() } else { Ok(()) });
+        if result.is_err() {
+            let _ = self.file.set_len(self.tail);
+            let _ = self.file.seek(SeekFrom::Start(self.tail));
+        }
+        result
+    }
 }
 
 pub struct Store {
@@ -295,7 +308,8 @@ impl Store {
         let mut pos = base; // file offset of buf[0]
         let mut updates: Vec<(u64, Option<u64>)> = Vec::with_capacity(ops.len());
         let mut tail = base;
-        let result = (|| -> io::Result<()> {
+        let durable = self.durable;
+        w.append_or_roll_back(false, |file| {
             let index = read(&self.index);
             let mut overlay: hashbrown::HashMap<u64, bool> = hashbrown::HashMap::new();
             for op in ops {
@@ -317,8 +331,8 @@ impl Store {
                         // Large payload: write it from the caller's memory.
                         let pad = format::pad_len(tail);
                         buf.resize(buf.len() + pad as usize, 0);
-                        w.file.write_all(&buf)?;
-                        w.file.write_all(p)?;
+                        file.write_all(&buf)?;
+                        file.write_all(p)?;
                         let m = tail + pad + p.len() as u64;
                         buf.clear();
                         let meta = Metadata { key_hash: h, prev_offset: tail, checksum: format::checksum(p) };
@@ -340,18 +354,13 @@ impl Store {
             if tail > crate::index::MAX_OFFSET {
                 return Err(io::Error::new(io::ErrorKind::FileTooLarge, "the store would exceed 256 TiB"));
             }
-            w.file.write_all(&buf)?;
-            if self.durable && tail != base {
-                w.file.sync_data()?;
+            file.write_all(&buf)?;
+            // A batch of deletes of absent keys writes nothing and needs no fsync.
+            if durable && tail != base {
+                file.sync_data()?;
             }
             Ok(())
-        })();
-        if let Err(e) = result {
-            // Leave no partial entry behind: cut back to the last published tail.
-            let _ = w.file.set_len(base);
-            let _ = w.file.seek(SeekFrom::Start(base));
-            return Err(e.into());
-        }
+        })?;
         w.tail = tail;
         self.publish(tail, &updates);
         Ok(tails)
@@ -685,20 +694,11 @@ impl Store {
         let pad = format::pad_len(base);
         let m = base + pad + len;
         let meta = Metadata { key_hash, prev_offset: base, checksum: crc };
-        let res = (|| -> io::Result<()> {
-            w.file.write_all(&[0u8; 64][..pad as usize])?;
-            spool.copy_into(&mut w.file)?;
-            w.file.write_all(&meta.encode())?;
-            if self.durable {
-                w.file.sync_data()?;
-            }
-            Ok(())
-        })();
-        if let Err(e) = res {
-            let _ = w.file.set_len(base);
-            let _ = w.file.seek(SeekFrom::Start(base));
-            return Err(e.into());
-        }
+        w.append_or_roll_back(self.durable, |file| {
+            file.write_all(&[0u8; 64][..pad as usize])?;
+            spool.copy_into(file)?;
+            file.write_all(&meta.encode())
+        })?;
         let tail = m + METADATA_SIZE as u64;
         w.tail = tail;
         self.publish(tail, &[(key_hash, Some(m))]);

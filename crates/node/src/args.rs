@@ -64,6 +64,12 @@ pub fn hash(env: &Env, v: &Unknown<'_>, what: &str) -> Result<u64> {
     Ok(out)
 }
 
+/// The hashes of an array of keys (`hashed == false`) or of bigint key hashes.
+pub fn key_hashes(env: &Env, v: &Unknown<'_>, hashed: bool) -> Result<Vec<u64>> {
+    let items = array(env, v, if hashed { "keyHashes" } else { "keys" })?;
+    items.iter().map(|k| if hashed { hash(env, k, "keyHash") } else { key_hash(env, k, "key") }).collect()
+}
+
 /// The elements of a JS array argument.
 pub fn array<'a>(env: &Env, v: &Unknown<'a>, what: &str) -> Result<Vec<Unknown<'a>>> {
     let (e, value) = raw(v);

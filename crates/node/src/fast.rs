@@ -117,25 +117,27 @@ impl<'a> Call<'a> {
 }
 
 
-/// `fastLocate(handle, key, generation, viewLen)`: as `NativeStore.locate`.
+/// `fastLocate(handle, key, generation, viewLen)`: the metadata offset of
+/// `key`'s live entry in the caller's view; -1 absent; -2 refresh the view.
 unsafe extern "C" fn locate_key(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: called by N-API with this callback's env and info.
-    let Some(c) = (unsafe { Call::new(env, info) }) else { return ptr::null_mut() };
-    let r = (|| {
-        let s = c.store()?;
-        let h = args::key_hash(&c.env, &c.args[1], "key")?;
-        Ok(located(s.locate(h, c.number(2)? as u64, c.number(3)? as u64)))
-    })();
-    c.finish(r)
+    unsafe { locate(env, info, |env, v| args::key_hash(env, v, "key")) }
 }
 
 /// `fastLocateWithKeyHash(handle, keyHash, generation, viewLen)`.
 unsafe extern "C" fn locate_hash(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: called by N-API with this callback's env and info.
+    unsafe { locate(env, info, |env, v| args::hash(env, v, "keyHash")) }
+}
+
+/// # Safety
+/// `env` and `info` must be the ones N-API passed to the running callback.
+unsafe fn locate(env: sys::napi_env, info: sys::napi_callback_info, key: impl Fn(&Env, &Unknown<'_>) -> Result<u64>) -> sys::napi_value {
+    // SAFETY: forwarded from the callback.
     let Some(c) = (unsafe { Call::new(env, info) }) else { return ptr::null_mut() };
     let r = (|| {
         let s = c.store()?;
-        let h = args::hash(&c.env, &c.args[1], "keyHash")?;
+        let h = key(&c.env, &c.args[1])?;
         Ok(located(s.locate(h, c.number(2)? as u64, c.number(3)? as u64)))
     })();
     c.finish(r)

@@ -122,20 +122,14 @@ impl NativeStore {
     #[napi]
     pub fn batch_delete(&self, env: &Env, keys: Unknown<'_>) -> Result<f64> {
         let s = self.get(env)?;
-        let hashes = args::array(env, &keys, "keys")?
-            .iter()
-            .map(|k| args::key_hash(env, k, "key"))
-            .collect::<Result<Vec<u64>>>()?;
+        let hashes = args::key_hashes(env, &keys, false)?;
         Ok(s.batch_delete_key_hashes(&hashes).or_throw(env)? as f64)
     }
 
     #[napi]
     pub fn batch_delete_key_hashes(&self, env: &Env, hashes: Unknown<'_>) -> Result<f64> {
         let s = self.get(env)?;
-        let hashes = args::array(env, &hashes, "keyHashes")?
-            .iter()
-            .map(|h| args::hash(env, h, "keyHash"))
-            .collect::<Result<Vec<u64>>>()?;
+        let hashes = args::key_hashes(env, &hashes, true)?;
         Ok(s.batch_delete_key_hashes(&hashes).or_throw(env)? as f64)
     }
 
@@ -194,10 +188,9 @@ impl NativeStore {
     #[napi]
     pub fn batch_locate(&self, env: &Env, keys: Unknown<'_>, hashed: bool, generation: f64, view_len: f64) -> Result<Option<Vec<f64>>> {
         let s = self.get(env)?;
-        let items = args::array(env, &keys, if hashed { "keyHashes" } else { "keys" })?;
-        let mut out = Vec::with_capacity(items.len());
-        for item in &items {
-            let h = if hashed { args::hash(env, item, "keyHash")? } else { args::key_hash(env, item, "key")? };
+        let hashes = args::key_hashes(env, &keys, hashed)?;
+        let mut out = Vec::with_capacity(hashes.len());
+        for h in hashes {
             let r = located(s.locate(h, generation as u64, view_len as u64));
             if r == REFRESH {
                 return Ok(None);
@@ -222,10 +215,7 @@ impl NativeStore {
     #[napi]
     pub fn check_key_hashes(&self, env: &Env, hashes: Unknown<'_>, keys: Unknown<'_>) -> Result<()> {
         let s = self.get(env)?;
-        let hashes = args::array(env, &hashes, "keyHashes")?
-            .iter()
-            .map(|h| args::hash(env, h, "keyHash"))
-            .collect::<Result<Vec<u64>>>()?;
+        let hashes = args::key_hashes(env, &hashes, true)?;
         let keys = args::array(env, &keys, "keys")?
             .iter()
             .map(|k| args::bytes(env, k, "key"))
@@ -533,10 +523,7 @@ impl NativeStore {
     #[napi(ts_return_type = "Promise<number[]>")]
     pub fn batch_locate_async(&self, env: &Env, keys: Unknown<'_>, hashed: bool, generation: f64, view_len: f64) -> Result<AsyncTask<Job>> {
         let s = self.get(env)?;
-        let hashes = args::array(env, &keys, if hashed { "keyHashes" } else { "keys" })?
-            .iter()
-            .map(|k| if hashed { args::hash(env, k, "keyHash") } else { args::key_hash(env, k, "key") })
-            .collect::<Result<Vec<u64>>>()?;
+        let hashes = args::key_hashes(env, &keys, hashed)?;
         Ok(Job::new(move || {
             let mut out = Vec::with_capacity(hashes.len());
             for h in hashes {
