@@ -133,6 +133,12 @@ impl KeyIndex {
         }
     }
 
+    /// Makes room for `additional` more keys in one step (a batch's inserts
+    /// then never rehash one by one).
+    pub fn reserve(&mut self, additional: usize) {
+        self.table.reserve(additional, |s| spread(s.key()));
+    }
+
     #[inline]
     pub fn remove(&mut self, key_hash: u64) {
         if let Ok(e) = self.table.find_entry(spread(key_hash), |s| s.key() == key_hash) {

@@ -311,7 +311,15 @@ impl Store {
         let durable = self.durable;
         w.append_or_roll_back(false, |file| {
             let index = read(&self.index);
+            // Liveness of keys written earlier in this batch, for `Op::Delete`;
+            // only kept when the batch has a delete (puts alone never read it).
+            let track = ops.iter().any(|op| matches!(op, Op::Delete(_)));
             let mut overlay: hashbrown::HashMap<u64, bool> = hashbrown::HashMap::new();
+            let note = |overlay: &mut hashbrown::HashMap<u64, bool>, h: u64, live: bool| {
+                if track {
+                    overlay.insert(h, live);
+                }
+            };
             for op in ops {
                 match *op {
                     Op::Delete(h) => {
@@ -319,13 +327,13 @@ impl Store {
                         if live {
                             tail = format::encode_tombstone(&mut buf, pos, h);
                             updates.push((h, None));
-                            overlay.insert(h, false);
+                            note(&mut overlay, h, false);
                         }
                     }
                     Op::Put(h, p) if p == TOMBSTONE => {
                         tail = format::encode_tombstone(&mut buf, pos, h);
                         updates.push((h, None));
-                        overlay.insert(h, false);
+                        note(&mut overlay, h, false);
                     }
                     Op::Put(h, p) if p.len() >= DIRECT_WRITE_MIN => {
                         // Large payload: write it from the caller's memory.
@@ -340,12 +348,12 @@ impl Store {
                         pos = m;
                         tail = m + METADATA_SIZE as u64;
                         updates.push((h, Some(m)));
-                        overlay.insert(h, true);
+                        note(&mut overlay, h, true);
                     }
                     Op::Put(h, p) => {
                         tail = format::encode_entry(&mut buf, pos, h, p);
                         updates.push((h, Some(tail - METADATA_SIZE as u64)));
-                        overlay.insert(h, true);
+                        note(&mut overlay, h, true);
                     }
                 }
                 tails.push(tail);
@@ -369,6 +377,9 @@ impl Store {
     /// Makes written entries visible: index updates and the tail, together.
     pub(crate) fn publish(&self, tail: u64, updates: &[(u64, Option<u64>)]) {
         let mut index = write(&self.index);
+        if updates.len() > 1 {
+            index.reserve(updates.len());
+        }
         for &(h, m) in updates {
             match m {
                 Some(m) => index.insert(h, m),
