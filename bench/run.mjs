@@ -294,9 +294,7 @@ async function main() {
       durationS,
     }
     fs.writeFileSync(path.join(here, 'results.json'), JSON.stringify(result, null, 2) + '\n')
-    const md = markdown(result)
-    fs.writeFileSync(path.join(here, 'results.md'), md)
-    fs.writeFileSync(path.join(here, 'ratios.svg'), svg(result))
+    writeReports(result)
     process.stdout.write(textReport(result))
     log(`wrote bench/results.json, bench/results.md, bench/ratios.svg in ${durationS.toFixed(0)} s`)
   } finally {
@@ -745,9 +743,25 @@ function targetMarks(rowId) {
 /** `node bench/run.mjs --render`: rewrite results.md and ratios.svg from results.json (no measuring). */
 function renderOnly() {
   const result = JSON.parse(fs.readFileSync(path.join(here, 'results.json'), 'utf8'))
-  fs.writeFileSync(path.join(here, 'results.md'), markdown(result))
-  fs.writeFileSync(path.join(here, 'ratios.svg'), svg(result))
+  writeReports(result)
   process.stdout.write(textReport(result))
+}
+
+/** results.md, ratios.svg, and the README's table between its bench markers. */
+function writeReports(result) {
+  const md = markdown(result)
+  fs.writeFileSync(path.join(here, 'results.md'), md)
+  fs.writeFileSync(path.join(here, 'ratios.svg'), svg(result))
+  const readme = path.join(here, '..', 'README.md')
+  const text = fs.readFileSync(readme, 'utf8')
+  const start = '<!-- bench:start -->'
+  const end = '<!-- bench:end -->'
+  const a = text.indexOf(start)
+  const b = text.indexOf(end)
+  if (a >= 0 && b > a) {
+    const body = md.replace(/^<!--.*-->\n/, '')
+    fs.writeFileSync(readme, `${text.slice(0, a + start.length)}\n${body}\n${text.slice(b)}`)
+  }
 }
 
 const entry = process.argv.includes('--render') ? async () => renderOnly() : main
