@@ -27,5 +27,5 @@ pub mod stream;
 pub use entry::EntryHandle;
 pub use error::{Error, Result};
 pub use hash::{compute_hash, NamespaceHasher};
-pub use store::{Op, OpenOptions, Store};
+pub use store::{Located, Op, OpenOptions, Store};
 pub use stream::StreamWriter;

@@ -33,6 +33,17 @@ pub struct OpenOptions {
     pub durable: bool,
 }
 
+/// Where a key's live entry is, for a caller reading through its own view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Located {
+    /// Metadata offset of the entry (inside the caller's view).
+    At(u64),
+    Absent,
+    /// The caller's view is of an older file generation or too short: it must
+    /// fetch [`Store::view`] and ask again.
+    StaleView,
+}
+
 /// One write operation of a batch.
 #[derive(Clone, Copy)]
 pub enum Op<'a> {
@@ -542,29 +553,29 @@ impl Store {
     // ---- zero-copy views for JavaScript ------------------------------------
 
     /// The metadata offset of `key_hash`'s live entry, checked against the
-    /// caller's view: `Ok(None)` if absent, `Err(())` if the caller's view is
-    /// of another generation or too short (it must fetch [`Store::view`]).
-    pub fn locate(&self, key_hash: u64, generation: u64, view_len: u64) -> std::result::Result<Option<u64>, ()> {
+    /// caller's view (of file generation `generation`, `view_len` bytes long).
+    pub fn locate(&self, key_hash: u64, generation: u64, view_len: u64) -> Located {
         let index = read(&self.index);
-        let Some(m) = index.get(key_hash) else { return Ok(None) };
+        let Some(m) = index.get(key_hash) else { return Located::Absent };
         if m + METADATA_SIZE as u64 > view_len || self.generation_id.load(Ordering::Acquire) != generation {
-            return Err(());
+            return Located::StaleView;
         }
-        Ok(Some(m))
+        Located::At(m)
     }
 
     /// Metadata offset of the last entry if it is not a tombstone, checked as in `locate`.
-    pub fn locate_last(&self, generation: u64, view_len: u64) -> std::result::Result<Option<u64>, ()> {
+    pub fn locate_last(&self, generation: u64, view_len: u64) -> Result<Located> {
         let _index = read(&self.index);
         let tail = self.tail.load(Ordering::Acquire);
         if tail == 0 {
-            return Ok(None);
+            return Ok(Located::Absent);
         }
         if tail > view_len || self.generation_id.load(Ordering::Acquire) != generation {
-            return Err(());
+            return Ok(Located::StaleView);
         }
-        let map = self.current_read_map(tail).map_err(|_| ())?;
-        Ok(EntryHandle::at(map, tail - METADATA_SIZE as u64).filter(|e| !e.is_tombstone()).map(|e| e.end_offset()))
+        let map = self.current_read_map(tail)?;
+        let last = EntryHandle::at(map, tail - METADATA_SIZE as u64).filter(|e| !e.is_tombstone());
+        Ok(last.map_or(Located::Absent, |e| Located::At(e.end_offset())))
     }
 
     /// A private, writable view of the current generation covering the tail,

@@ -8,7 +8,7 @@ use crate::views;
 use napi::bindgen_prelude::*;
 use napi::Env;
 use napi_derive::napi;
-use srd_engine::{Op, OpenOptions, Store, StreamWriter};
+use srd_engine::{Located, Op, OpenOptions, Store, StreamWriter};
 use std::sync::{Arc, Mutex};
 
 /// Result of `locate`: the caller's view is stale or too short.
@@ -34,11 +34,11 @@ impl NativeStore {
     }
 }
 
-pub(crate) fn located(r: std::result::Result<Option<u64>, ()>) -> f64 {
+pub(crate) fn located(r: Located) -> f64 {
     match r {
-        Ok(Some(m)) => m as f64,
-        Ok(None) => ABSENT,
-        Err(()) => REFRESH,
+        Located::At(m) => m as f64,
+        Located::Absent => ABSENT,
+        Located::StaleView => REFRESH,
     }
 }
 
@@ -181,7 +181,7 @@ impl NativeStore {
     #[napi]
     pub fn locate_last(&self, env: &Env, generation: f64, view_len: f64) -> Result<f64> {
         let s = self.get(env)?;
-        Ok(located(s.locate_last(generation as u64, view_len as u64)))
+        Ok(located(s.locate_last(generation as u64, view_len as u64).or_throw(env)?))
     }
 
     /// Offsets of several keys (`-1` for absent ones), or `null` if the view must be refreshed.
@@ -516,7 +516,7 @@ impl NativeStore {
     #[napi(ts_return_type = "Promise<number>")]
     pub fn locate_last_async(&self, env: &Env, generation: f64, view_len: f64) -> Result<AsyncTask<Job>> {
         let s = self.get(env)?;
-        Ok(Job::new(move || Ok(Out::Number(located(s.locate_last(generation as u64, view_len as u64))))))
+        Ok(Job::new(move || Ok(Out::Number(located(s.locate_last(generation as u64, view_len as u64)?)))))
     }
 
     /// As `batchLocate`, on a worker thread; `[-2]` asks for a view refresh.
