@@ -3,18 +3,9 @@
 // original store looked like at each entry boundary (parsed from the bytes
 // by the format of design.md section 2, without the engine).
 
-/** A xorshift32 generator. */
-export function rng(seed) {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13
-    x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5
-    x >>>= 0
-    return x
-  }
-}
+import { rng } from './payload.mjs'
+
+export { rng }
 
 /**
  * Applies a job to a copy of `orig`. Returns `{ bytes, first }`: the damaged

@@ -14,7 +14,7 @@ function seedOf(text) {
 }
 
 /** A xorshift32 generator. */
-function rng(seed) {
+export function rng(seed) {
   let x = seed >>> 0 || 1
   return () => {
     x ^= x << 13

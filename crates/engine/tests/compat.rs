@@ -6,6 +6,8 @@
 //! exclusive OS lock, so every `Arc<Store>` (and the crate's `DataStore`) is
 //! dropped before the other engine opens the same file.
 
+mod common;
+use common::pat;
 use simd_r_drive::traits::{DataStoreReader, DataStoreWriter};
 use simd_r_drive::DataStore;
 use srd_engine::{compute_hash, OpenOptions, Store};
@@ -16,24 +18,6 @@ use std::sync::Arc;
 
 // ---- helpers ---------------------------------------------------------------
 
-/// Deterministic pseudo-random bytes; the first byte is never 0 (so a
-/// one-byte payload is never the reserved tombstone byte).
-fn pat(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut v = Vec::with_capacity(len);
-    for _ in 0..len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        v.push((x >> 32) as u8);
-    }
-    if let Some(b) = v.first_mut() {
-        if *b == 0 {
-            *b = 0xA5;
-        }
-    }
-    v
-}
 
 fn open_ours(path: &Path) -> Arc<Store> {
     Store::open(path, OpenOptions { create: true, ..Default::default() }).expect("our engine opens the file")

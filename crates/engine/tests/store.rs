@@ -2,6 +2,8 @@
 //! reopen, long chains, compaction, recovery, the per-process registry,
 //! streamed writes and verification.
 
+mod common;
+use common::pat;
 use srd_engine::{compute_hash, Error, OpenOptions, Store};
 use std::path::Path;
 use std::sync::Arc;
@@ -20,22 +22,6 @@ fn bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap()
 }
 
-fn pat(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut v = Vec::with_capacity(len);
-    for _ in 0..len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        v.push((x >> 32) as u8);
-    }
-    if let Some(b) = v.first_mut() {
-        if *b == 0 {
-            *b = 0x5A;
-        }
-    }
-    v
-}
 
 #[track_caller]
 fn assert_code<T>(r: srd_engine::Result<T>, code: &str) -> Error {
