@@ -1,9 +1,10 @@
 //! The store: one file, one writer lock, one index, and the current
 //! generation of the file (compaction starts a new one).
 //!
-//! Lock order, everywhere: `writer` -> `index` -> `generation`. Readers take
-//! only `index` (read) then `generation` (read), so they never wait on a
-//! write in progress beyond the index update itself.
+//! Lock order, everywhere: `writer` -> `index` -> `generation`. A read takes
+//! one lock, `index` (read), which holds both the key index and the read map
+//! the offsets in it point into; so it never waits on a write in progress
+//! beyond the index update itself.
 
 use crate::entry::EntryHandle;
 use crate::error::{Error, Result};
@@ -54,40 +55,29 @@ pub enum Op<'a> {
 }
 
 /// A live generation of the file: the handle maps are made from, and the
-/// current maps. Compaction replaces the whole generation.
+/// current private view. Compaction replaces the whole generation.
 pub(crate) struct Generation {
     pub(crate) id: u64,
     /// Opened read-only and never locked, so maps made from it keep no lock alive.
     file: File,
-    read: RwLock<Arc<ReadMap>>,
     view: Mutex<Arc<ViewMap>>,
+}
+
+/// What a read needs, under one lock: the key index and a read map of the
+/// current generation. Invariant: every offset in `keys` is of `map`'s
+/// generation; `map` may end before the tail (appends do not remap), and is
+/// replaced under the write lock, by one covering the tail, when a read
+/// needs bytes past its end.
+pub(crate) struct Indexed {
+    keys: KeyIndex,
+    map: Arc<ReadMap>,
 }
 
 static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
 
 impl Generation {
-    fn new(file: File, map: Arc<ReadMap>) -> Generation {
-        Generation {
-            id: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
-            file,
-            read: RwLock::new(map),
-            view: Mutex::new(Arc::new(ViewMap::new_empty())),
-        }
-    }
-
-    /// A read map covering at least `need` bytes (remapped to `tail` if not).
-    pub(crate) fn read_map(&self, need: u64, tail: u64) -> io::Result<Arc<ReadMap>> {
-        {
-            let cur = read(&self.read);
-            if cur.len() >= need {
-                return Ok(cur.clone());
-            }
-        }
-        let mut cur = write(&self.read);
-        if cur.len() < need {
-            *cur = Arc::new(ReadMap::new(&self.file, tail)?);
-        }
-        Ok(cur.clone())
+    fn new(file: File) -> Generation {
+        Generation { id: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed), file, view: Mutex::new(Arc::new(ViewMap::new_empty())) }
     }
 
     /// A private view covering at least `need` bytes (a new one of `tail` bytes if not).
@@ -123,7 +113,7 @@ pub struct Store {
     path: PathBuf,
     durable: bool,
     writer: Mutex<Writer>,
-    index: RwLock<KeyIndex>,
+    index: RwLock<Indexed>,
     generation: RwLock<Arc<Generation>>,
     /// Id of `generation`, readable without its lock (changed under the index write lock).
     generation_id: AtomicU64,
@@ -228,14 +218,14 @@ impl Store {
         if created && opts.durable {
             sync_dir(&path);
         }
-        let generation = Arc::new(Generation::new(ro, Arc::new(map)));
+        let generation = Arc::new(Generation::new(ro));
         Ok(Store {
             generation_id: AtomicU64::new(generation.id),
             dir_unsynced: std::sync::atomic::AtomicBool::new(created && !opts.durable),
             path,
             durable: opts.durable,
             writer: Mutex::new(Writer { file, tail: valid }),
-            index: RwLock::new(index),
+            index: RwLock::new(Indexed { keys: index, map: Arc::new(map) }),
             generation: RwLock::new(generation),
             tail: AtomicU64::new(valid),
         })
@@ -321,7 +311,8 @@ impl Store {
         let mut tail = base;
         let durable = self.durable;
         w.append_or_roll_back(false, |file| {
-            let index = read(&self.index);
+            let ix = read(&self.index);
+            let index = &ix.keys;
             // Liveness of keys written earlier in this batch, for `Op::Delete`;
             // only kept when the batch has a delete (puts alone never read it).
             let track = ops.iter().any(|op| matches!(op, Op::Delete(_)));
@@ -369,7 +360,7 @@ impl Store {
                 }
                 tails.push(tail);
             }
-            drop(index);
+            drop(ix);
             if tail > crate::index::MAX_OFFSET {
                 return Err(io::Error::new(io::ErrorKind::FileTooLarge, "the store would exceed 256 TiB"));
             }
@@ -387,7 +378,8 @@ impl Store {
 
     /// Makes written entries visible: index updates and the tail, together.
     pub(crate) fn publish(&self, tail: u64, updates: &[(u64, Option<u64>)]) {
-        let mut index = write(&self.index);
+        let mut ix = write(&self.index);
+        let index = &mut ix.keys;
         if updates.len() > 1 {
             index.reserve(updates.len());
         }
@@ -477,11 +469,16 @@ impl Store {
     }
 
     pub fn read_with_key_hash(&self, key_hash: u64) -> Result<Option<EntryHandle>> {
-        let index = read(&self.index);
-        let Some(m) = index.get(key_hash) else { return Ok(None) };
-        let map = self.current_read_map(m + METADATA_SIZE as u64)?;
-        drop(index);
-        Ok(EntryHandle::at(map, m))
+        {
+            let ix = read(&self.index);
+            let Some(m) = ix.keys.get(key_hash) else { return Ok(None) };
+            if m + METADATA_SIZE as u64 <= ix.map.len() {
+                return Ok(EntryHandle::at(ix.map.clone(), m));
+            }
+        }
+        // The entry was appended after the map was made (rare: once per
+        // read after a write).
+        self.with_index(|keys, map, _| keys.get(key_hash).and_then(|m| EntryHandle::at(map.clone(), m)))
     }
 
     pub fn exists(&self, key: &[u8]) -> bool {
@@ -489,7 +486,7 @@ impl Store {
     }
 
     pub fn exists_with_key_hash(&self, key_hash: u64) -> bool {
-        read(&self.index).contains(key_hash)
+        read(&self.index).keys.contains(key_hash)
     }
 
     /// Reads `hashes`; when `keys` are given each must hash to its hash
@@ -508,10 +505,7 @@ impl Store {
                 }
             }
         }
-        let index = read(&self.index);
-        let tail = self.tail.load(Ordering::Acquire);
-        let map = self.current_read_map(tail)?;
-        Ok(hashes.iter().map(|&h| index.get(h).and_then(|m| EntryHandle::at(map.clone(), m))).collect())
+        self.with_index(|keys, map, _| hashes.iter().map(|&h| keys.get(h).and_then(|m| EntryHandle::at(map.clone(), m))).collect())
     }
 
     pub fn batch_read(&self, keys: &[&[u8]]) -> Result<Vec<Option<EntryHandle>>> {
@@ -521,17 +515,14 @@ impl Store {
 
     /// The last entry written, or `None` if the store is empty or it is a tombstone.
     pub fn read_last_entry(&self) -> Result<Option<EntryHandle>> {
-        let _index = read(&self.index);
-        let tail = self.tail.load(Ordering::Acquire);
-        if tail == 0 {
-            return Ok(None);
-        }
-        let map = self.current_read_map(tail)?;
-        Ok(EntryHandle::at(map, tail - METADATA_SIZE as u64).filter(|e| !e.is_tombstone()))
+        self.with_index(|_, map, tail| {
+            let m = tail.checked_sub(METADATA_SIZE as u64)?;
+            EntryHandle::at(map.clone(), m).filter(|e| !e.is_tombstone())
+        })
     }
 
     pub fn len(&self) -> usize {
-        read(&self.index).len()
+        read(&self.index).keys.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -543,11 +534,22 @@ impl Store {
         self.tail.load(Ordering::Acquire)
     }
 
-    /// Read map of the current generation covering `need` bytes.
-    /// Call with the index lock held, so offsets and map agree.
-    fn current_read_map(&self, need: u64) -> Result<Arc<ReadMap>> {
-        let generation = read(&self.generation);
-        Ok(generation.read_map(need, self.tail.load(Ordering::Acquire))?)
+    /// Runs `f` on the index, a read map covering the tail, and the tail, all
+    /// of one moment. Remaps (under the write lock) if the map is short.
+    fn with_index<R>(&self, f: impl FnOnce(&KeyIndex, &Arc<ReadMap>, u64) -> R) -> Result<R> {
+        {
+            let ix = read(&self.index);
+            let tail = self.tail.load(Ordering::Acquire);
+            if ix.map.len() >= tail {
+                return Ok(f(&ix.keys, &ix.map, tail));
+            }
+        }
+        let mut ix = write(&self.index);
+        let tail = self.tail.load(Ordering::Acquire);
+        if ix.map.len() < tail {
+            ix.map = Arc::new(ReadMap::new(&read(&self.generation).file, tail)?);
+        }
+        Ok(f(&ix.keys, &ix.map, tail))
     }
 
     // ---- zero-copy views for JavaScript ------------------------------------
@@ -556,7 +558,7 @@ impl Store {
     /// caller's view (of file generation `generation`, `view_len` bytes long).
     pub fn locate(&self, key_hash: u64, generation: u64, view_len: u64) -> Located {
         let index = read(&self.index);
-        let Some(m) = index.get(key_hash) else { return Located::Absent };
+        let Some(m) = index.keys.get(key_hash) else { return Located::Absent };
         if m + METADATA_SIZE as u64 > view_len || self.generation_id.load(Ordering::Acquire) != generation {
             return Located::StaleView;
         }
@@ -565,17 +567,16 @@ impl Store {
 
     /// Metadata offset of the last entry if it is not a tombstone, checked as in `locate`.
     pub fn locate_last(&self, generation: u64, view_len: u64) -> Result<Located> {
-        let _index = read(&self.index);
-        let tail = self.tail.load(Ordering::Acquire);
-        if tail == 0 {
-            return Ok(Located::Absent);
-        }
-        if tail > view_len || self.generation_id.load(Ordering::Acquire) != generation {
-            return Ok(Located::StaleView);
-        }
-        let map = self.current_read_map(tail)?;
-        let last = EntryHandle::at(map, tail - METADATA_SIZE as u64).filter(|e| !e.is_tombstone());
-        Ok(last.map_or(Located::Absent, |e| Located::At(e.end_offset())))
+        self.with_index(|_, map, tail| {
+            if tail == 0 {
+                return Located::Absent;
+            }
+            if tail > view_len || self.generation_id.load(Ordering::Acquire) != generation {
+                return Located::StaleView;
+            }
+            let last = EntryHandle::at(map.clone(), tail - METADATA_SIZE as u64).filter(|e| !e.is_tombstone());
+            last.map_or(Located::Absent, |e| Located::At(e.end_offset()))
+        })
     }
 
     /// A private, writable view of the current generation covering the tail,
@@ -591,11 +592,7 @@ impl Store {
 
     /// Live entries, newest first, as of now (a snapshot).
     pub fn iter(&self) -> Result<crate::iter::EntryIter> {
-        let _index = read(&self.index);
-        let generation = read(&self.generation).clone();
-        let tail = self.tail.load(Ordering::Acquire);
-        let map = generation.read_map(tail, tail)?;
-        Ok(crate::iter::EntryIter::new(map, tail, generation))
+        self.with_index(|_, map, tail| crate::iter::EntryIter::new(map.clone(), tail, read(&self.generation).clone()))
     }
 
     /// Bytes `compact()` would reclaim: the tail minus the exact size of the
@@ -612,11 +609,7 @@ impl Store {
 
     /// Checks every live entry's checksum, in parallel. Returns the bad ones.
     pub fn verify(&self) -> Result<Vec<(u64, u64)>> {
-        let (map, offsets) = {
-            let index = read(&self.index);
-            let tail = self.tail.load(Ordering::Acquire);
-            (self.current_read_map(tail)?, index.iter().collect::<Vec<_>>())
-        };
+        let (map, offsets) = self.with_index(|keys, map, _| (map.clone(), keys.iter().collect::<Vec<_>>()))?;
         let bytes = map.bytes();
         let check = |part: &[(u64, u64)]| -> Vec<(u64, u64)> {
             part.iter()
@@ -697,8 +690,8 @@ impl Store {
         w.tail = tail;
         let mut index = write(&self.index);
         let mut generation = write(&self.generation);
-        *index = new_index;
-        *generation = Arc::new(Generation::new(ro, Arc::new(map)));
+        *index = Indexed { keys: new_index, map: Arc::new(map) };
+        *generation = Arc::new(Generation::new(ro));
         self.generation_id.store(generation.id, Ordering::Release);
         self.tail.store(tail, Ordering::Release);
         Ok(())
