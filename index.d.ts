@@ -28,8 +28,8 @@ export declare class NativeStore {
   /** Releases this handle on the engine (the file closes with the last one). */
   close(): void
   get closed(): boolean
-  /** The handle the fast functions take (an external over this slot). */
-  fastHandle(): unknown
+  /** `[locate, locateWithKeyHash, write]`: raw functions bound to this handle (fast.rs). */
+  fastFunctions(): [(key: unknown, generation: number, viewLen: number) => number, (keyHash: unknown, generation: number, viewLen: number) => number, (key: unknown, payload: unknown) => number]
   get path(): string
   writeWithKeyHash(hash: unknown, payload: unknown): number
   batchWrite(entries: unknown): number

@@ -2,6 +2,15 @@ import native = require('./native')
 
 const TWO_32 = 4294967296
 
+/**
+ * A Buffer over part of an ArrayBuffer, made the way Node makes its own
+ * (a Uint8Array subclass whose prototype chain has Buffer.prototype):
+ * `instanceof Buffer`, `Buffer.isBuffer` and every Buffer method hold, and
+ * it skips `Buffer.from`'s argument checks (~25 ns of a ~600 ns read).
+ */
+class MappedBuffer extends Uint8Array {}
+Object.setPrototypeOf(MappedBuffer.prototype, Buffer.prototype)
+
 /** Payload start for an entry whose previous tail is `prev` (64-byte pre-pad). */
 function payloadStart(prev: number): number {
   const rem = prev % 64
@@ -35,7 +44,7 @@ export class EntryHandle {
   /** The payload, as a Buffer over the mapped file (zero-copy). */
   get bytes(): Buffer {
     if (this.#bytes === undefined) {
-      this.#bytes = Buffer.from(this.#view, this.startOffset, this.endOffset - this.startOffset)
+      this.#bytes = new MappedBuffer(this.#view, this.startOffset, this.endOffset - this.startOffset) as Buffer
     }
     return this.#bytes
   }

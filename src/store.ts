@@ -78,7 +78,9 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
   readonly views: ViewState
   /** @internal */
   readonly verifyReads: boolean
-  readonly #fast: unknown
+  readonly #locate: (key: unknown, generation: number, viewLen: number) => number
+  readonly #locateWithKeyHash: (keyHash: unknown, generation: number, viewLen: number) => number
+  readonly #write: (key: unknown, payload: unknown) => number
   #async: AsyncDataStore | undefined
 
   /** @internal */
@@ -87,7 +89,7 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
     this.native = handle
     this.views = new ViewState(handle)
     this.verifyReads = options.verifyReads === true
-    this.#fast = handle.fastHandle()
+    ;[this.#locate, this.#locateWithKeyHash, this.#write] = handle.fastFunctions()
   }
 
   /** The async view of this store: same engine, same data, Promise-returning methods. */
@@ -130,7 +132,7 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
   // ---- writer ----
 
   write(key: Key, payload: Payload): number {
-    return native.fastWrite(this.#fast, key, payload)
+    return this.#write(key, payload)
   }
 
   writeWithKeyHash(keyHash: bigint, payload: Payload): number {
@@ -195,20 +197,20 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
 
   exists(key: Key): boolean {
     // Any view: -1 means absent; an offset or "refresh the view" (-2) means live.
-    return native.fastLocate(this.#fast, key, -1, 0) !== -1
+    return this.#locate(key, -1, 0) !== -1
   }
 
   existsWithKeyHash(keyHash: bigint): boolean {
-    return native.fastLocateWithKeyHash(this.#fast, keyHash, -1, 0) !== -1
+    return this.#locateWithKeyHash(keyHash, -1, 0) !== -1
   }
 
   /** The live entry of `key`, or `null`. Its `bytes` are a view of the mapped file. */
   read(key: Key, options?: ReadOptions): EntryHandle | null {
     let view = this.views.current
-    let m = native.fastLocate(this.#fast, key, view.generation, view.length)
+    let m = this.#locate(key, view.generation, view.length)
     while (m === -2) {
       view = this.views.refresh()
-      m = native.fastLocate(this.#fast, key, view.generation, view.length)
+      m = this.#locate(key, view.generation, view.length)
     }
     const handle = m < 0 ? null : view.handle(m)
     return this.verifyReads || checkReadOptions(options)?.verify === true ? ensureVerified(handle) : handle
@@ -216,10 +218,10 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
 
   readWithKeyHash(keyHash: bigint, options?: ReadOptions): EntryHandle | null {
     let view = this.views.current
-    let m = native.fastLocateWithKeyHash(this.#fast, keyHash, view.generation, view.length)
+    let m = this.#locateWithKeyHash(keyHash, view.generation, view.length)
     while (m === -2) {
       view = this.views.refresh()
-      m = native.fastLocateWithKeyHash(this.#fast, keyHash, view.generation, view.length)
+      m = this.#locateWithKeyHash(keyHash, view.generation, view.length)
     }
     const handle = m < 0 ? null : view.handle(m)
     return this.verifyReads || checkReadOptions(options)?.verify === true ? ensureVerified(handle) : handle

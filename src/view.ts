@@ -10,15 +10,13 @@ type Native = InstanceType<typeof native.NativeStore>
  */
 export class View {
   readonly dv: DataView
+  readonly length: number
   constructor(
     readonly buffer: ArrayBuffer,
     readonly generation: number,
   ) {
     this.dv = new DataView(buffer)
-  }
-
-  get length(): number {
-    return this.buffer.byteLength
+    this.length = buffer.byteLength
   }
 
   /** The entry whose metadata is at `meta` (a value `locate` returned for this view). */

@@ -16,7 +16,7 @@ const REFRESH: f64 = -2.0;
 const ABSENT: f64 = -1.0;
 
 /// This JS handle's share of an engine; emptied by `close()`. The fast
-/// functions (fast.rs) reach the same slot through an external.
+/// functions (fast.rs) are bound to the same slot.
 pub type Slot = std::sync::RwLock<Option<Arc<Store>>>;
 
 #[napi]
@@ -61,10 +61,10 @@ impl NativeStore {
         self.slot.read().unwrap_or_else(|e| e.into_inner()).is_none()
     }
 
-    /// The handle the fast functions take (an external over this slot).
-    #[napi(ts_return_type = "unknown")]
-    pub fn fast_handle<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
-        crate::fast::handle(env, self.slot.clone())
+    /// `[locate, locateWithKeyHash, write]`: raw functions bound to this handle (fast.rs).
+    #[napi(ts_return_type = "[(key: unknown, generation: number, viewLen: number) => number, (keyHash: unknown, generation: number, viewLen: number) => number, (key: unknown, payload: unknown) => number]")]
+    pub fn fast_functions<'env>(&self, env: &'env Env) -> Result<Array<'env>> {
+        crate::fast::functions(env, &self.slot)
     }
 
     #[napi(getter)]
