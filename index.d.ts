@@ -32,8 +32,8 @@ export declare class NativeStore {
   fastFunctions(): [(key: unknown, generation: number, viewLen: number) => number, (keyHash: unknown, generation: number, viewLen: number) => number, (key: unknown, payload: unknown) => number]
   get path(): string
   writeWithKeyHash(hash: unknown, payload: unknown): number
-  batchWrite(entries: unknown): number
-  batchWriteWithKeyHashes(entries: unknown, allowNullBytes?: boolean | undefined | null): number
+  batchWrite(keys: unknown, payloads: unknown): number
+  batchWriteWithKeyHashes(keyHashes: unknown, payloads: unknown, allowNullBytes: boolean): number
   delete(key: unknown): number
   batchDelete(keys: unknown): number
   batchDeleteKeyHashes(hashes: unknown): number

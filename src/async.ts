@@ -3,7 +3,7 @@ import native = require('./native')
 import type { EntryHandle, EntryMetadata } from './handle'
 import { codedError, typeError } from './errors'
 import { OpKind, WriteQueue } from './queue'
-import { DataStore, checkAllowNull, checkOptions, checkPath, ensureVerified, payloadStream } from './store'
+import { DataStore, checkAllowNull, checkOptions, checkPath, ensureVerified, payloadStream, splitPairs } from './store'
 import type { CorruptEntry, Native, OpenOptions } from './store'
 import { ViewState, entryBatches } from './view'
 import type {
@@ -36,14 +36,14 @@ function checkHash(hash: unknown): void {
 function checkArray(value: unknown, what: string): asserts value is unknown[] {
   if (!Array.isArray(value)) throw typeError(`${what} must be an array`)
 }
-function checkPairs(entries: unknown, checkFirst: (v: unknown) => void): void {
-  checkArray(entries, 'entries')
-  for (const e of entries) {
-    if (!Array.isArray(e)) throw typeError('each entry must be an array')
-    if (e.length !== 2) throw codedError('ERR_INVALID_ARG_VALUE', 'each entry must be a [key, payload] pair')
-    checkFirst(e[0])
-    checkPayload(e[1])
+/** Split pairs, each half checked (their native conversion runs later, in the flush). */
+function checkedPairs(entries: unknown, checkFirst: (v: unknown) => void): [unknown[], unknown[]] {
+  const [firsts, payloads] = splitPairs(entries)
+  for (let i = 0; i < firsts.length; i++) {
+    checkFirst(firsts[i])
+    checkPayload(payloads[i])
   }
+  return [firsts, payloads]
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -152,15 +152,15 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
 
   async batchWrite(entries: ReadonlyArray<readonly [Key, Payload]>): Promise<number> {
     this.#open()
-    checkPairs(entries, (k) => checkKey(k))
-    return this.#queue.group(OpKind.PutKey, entries.map((e) => e[0]), entries.map((e) => e[1]))
+    const [keys, payloads] = checkedPairs(entries, checkKey)
+    return this.#queue.group(OpKind.PutKey, keys, payloads)
   }
 
   async batchWriteWithKeyHashes(entries: ReadonlyArray<readonly [bigint, Payload]>, allowNullBytes = false): Promise<number> {
     this.#open()
-    checkPairs(entries, checkHash)
+    const [keyHashes, payloads] = checkedPairs(entries, checkHash)
     const allowNull = checkAllowNull(allowNullBytes)
-    return this.#queue.group(OpKind.PutHash, entries.map((e) => e[0]), entries.map((e) => e[1]), allowNull)
+    return this.#queue.group(OpKind.PutHash, keyHashes, payloads, allowNull)
   }
 
   async delete(key: Key): Promise<number> {

@@ -34,6 +34,20 @@ impl FileId {
             Ok(FileId::Path(path.to_path_buf()))
         }
     }
+
+    /// The identity of the file at `path` now.
+    fn at(path: &Path) -> std::io::Result<FileId> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let m = std::fs::metadata(path)?;
+            Ok(FileId::Inode(m.dev(), m.ino()))
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(FileId::Path(path.to_path_buf()))
+        }
+    }
 }
 
 fn registry() -> &'static Mutex<HashMap<FileId, Weak<Store>>> {
@@ -41,29 +55,72 @@ fn registry() -> &'static Mutex<HashMap<FileId, Weak<Store>>> {
     REG.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-/// Runs `open` under the registry lock unless a live engine for `file` exists.
+/// The live engine of the file at `path`, or one `open` makes from the file
+/// `open_file` returns. Invariants, both kept under the registry lock:
+/// - a file is checked to still be the one at `path` where compaction swaps
+///   files (see [`rename_over`]); a file replaced between its open and that
+///   check (an old, unlinked generation) is never made an engine: the path
+///   is opened again;
+/// - an entry stays until its engine's `Drop` has released the file lock
+///   ([`release`]); an open that finds a dying engine waits for that, rather
+///   than fail on the lock the engine still holds (ERR_STORE_LOCKED).
 pub(crate) fn get_or_open(
-    file: File,
     path: &Path,
+    open_file: impl Fn() -> std::io::Result<File>,
     open: impl FnOnce(File) -> crate::Result<Store>,
 ) -> crate::Result<Arc<Store>> {
-    let key = FileId::of(&file, path)?;
-    let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(store) = reg.get(&key).and_then(Weak::upgrade) {
+    let mut tries = 0;
+    loop {
+        let file = open_file()?;
+        let key = FileId::of(&file, path)?;
+        let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+        if FileId::at(path)? != key {
+            // Replaced since opened (a compaction in another thread).
+            tries += 1;
+            if tries == 1000 {
+                return Err(std::io::Error::other(format!("{} kept being replaced while opening it", path.display())).into());
+            }
+            continue;
+        }
+        if let Some(entry) = reg.get(&key) {
+            if let Some(store) = entry.upgrade() {
+                return Ok(store);
+            }
+            // Dying in another thread: its Drop is about to release the file.
+            drop(reg);
+            tries += 1;
+            if tries == 1000 {
+                return Err(std::io::Error::other(format!("{} is still being closed by another thread", path.display())).into());
+            }
+            std::thread::sleep(std::time::Duration::from_micros(50));
+            continue;
+        }
+        let store = Arc::new(open(file)?);
+        reg.insert(key, Arc::downgrade(&store));
         return Ok(store);
     }
-    reg.retain(|_, w| w.strong_count() > 0);
-    let store = Arc::new(open(file)?);
-    reg.insert(key, Arc::downgrade(&store));
-    Ok(store)
 }
 
-/// Moves `store`'s entry to the identity of the file that replaced it
-/// (compaction renames a new file over the old one).
-pub(crate) fn rekey(store: &Arc<Store>, old: &FileId, new: FileId) {
+/// Renames `from` over `to` (`store`'s file) and moves `store`'s entry from
+/// the old file's identity to the new one's, in one step for other opens.
+pub(crate) fn rename_over(store: &Arc<Store>, from: &Path, to: &Path, old: &FileId, new: FileId) -> std::io::Result<()> {
     let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+    std::fs::rename(from, to)?;
     if reg.get(old).is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(store))) {
         reg.remove(old);
     }
     reg.insert(new, Arc::downgrade(store));
+    Ok(())
+}
+
+/// Called by a dying engine's `Drop`, its file still open: releases the file
+/// lock and removes the engine's entry in one step for other opens.
+pub(crate) fn release(store: *const Store, file: &File, path: &Path) {
+    let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+    let _ = file.unlock();
+    if let Ok(key) = FileId::of(file, path) {
+        if reg.get(&key).is_some_and(|w| std::ptr::eq(w.as_ptr(), store)) {
+            reg.remove(&key);
+        }
+    }
 }

@@ -129,6 +129,14 @@ pub struct Store {
     dir_unsynced: std::sync::atomic::AtomicBool,
 }
 
+impl Drop for Store {
+    fn drop(&mut self) {
+        let me: *const Store = self;
+        let w = self.writer.get_mut().unwrap_or_else(|e| e.into_inner());
+        registry::release(me, &w.file, &self.path);
+    }
+}
+
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -173,8 +181,8 @@ impl Store {
         }
         let path = canonical(path)?;
         let existed = path.exists();
-        let file = FsOpenOptions::new().read(true).write(true).create(opts.create).truncate(false).open(&path)?;
-        registry::get_or_open(file, &path, |file| Store::open_new(path.clone(), file, existed, opts))
+        let open_file = || FsOpenOptions::new().read(true).write(true).create(opts.create).truncate(false).open(&path);
+        registry::get_or_open(&path, open_file, |file| Store::open_new(path.clone(), file, existed, opts))
     }
 
     fn open_new(path: PathBuf, file: File, existed: bool, opts: OpenOptions) -> Result<Store> {
@@ -312,7 +320,6 @@ impl Store {
         }
         let mut buf = Vec::with_capacity(small_batch_size(ops).min(WRITE_CHUNK + DIRECT_WRITE_MIN + 64));
         let mut pos = base; // file offset of buf[0]
-        let mut updates: Vec<(u64, Option<u64>)> = Vec::with_capacity(ops.len());
         let mut tail = base;
         let durable = self.durable;
         w.append_or_roll_back(false, |file| {
@@ -333,13 +340,11 @@ impl Store {
                         let live = overlay.get(&h).copied().unwrap_or_else(|| index.contains(h));
                         if live {
                             tail = format::encode_tombstone(&mut buf, pos, h);
-                            updates.push((h, None));
                             note(&mut overlay, h, false);
                         }
                     }
                     Op::Put(h, p) if p == TOMBSTONE => {
                         tail = format::encode_tombstone(&mut buf, pos, h);
-                        updates.push((h, None));
                         note(&mut overlay, h, false);
                     }
                     Op::Put(h, p) if p.len() >= DIRECT_WRITE_MIN => {
@@ -354,12 +359,10 @@ impl Store {
                         buf.extend_from_slice(&meta.encode());
                         pos = m;
                         tail = m + METADATA_SIZE as u64;
-                        updates.push((h, Some(m)));
                         note(&mut overlay, h, true);
                     }
                     Op::Put(h, p) => {
                         tail = format::encode_entry(&mut buf, pos, h, p);
-                        updates.push((h, Some(tail - METADATA_SIZE as u64)));
                         note(&mut overlay, h, true);
                     }
                 }
@@ -382,18 +385,31 @@ impl Store {
             Ok(())
         })?;
         w.tail = tail;
-        self.publish(tail, &updates);
+        // Each op's index update, read back from its tail: a put's metadata
+        // ends at its tail; a delete that wrote nothing left the tail as is.
+        let mut prev = base;
+        let updates = ops.iter().zip(&tails).filter_map(|(op, &t)| {
+            let wrote = t != prev;
+            prev = t;
+            match *op {
+                Op::Put(h, p) if p == TOMBSTONE => Some((h, None)),
+                Op::Put(h, _) => Some((h, Some(t - METADATA_SIZE as u64))),
+                Op::Delete(h) => wrote.then_some((h, None)),
+            }
+        });
+        self.publish(tail, ops.len(), updates);
         Ok(tails)
     }
 
-    /// Makes written entries visible: index updates and the tail, together.
-    pub(crate) fn publish(&self, tail: u64, updates: &[(u64, Option<u64>)]) {
+    /// Makes written entries visible: index updates (about `count` of them)
+    /// and the tail, together.
+    pub(crate) fn publish(&self, tail: u64, count: usize, updates: impl IntoIterator<Item = (u64, Option<u64>)>) {
         let mut ix = write(&self.index);
         let index = &mut ix.keys;
-        if updates.len() > 1 {
-            index.reserve(updates.len());
+        if count > 1 {
+            index.reserve(count);
         }
-        for &(h, m) in updates {
+        for (h, m) in updates {
             match m {
                 Some(m) => index.insert(h, m),
                 None => index.remove(h),
@@ -688,9 +704,8 @@ impl Store {
         };
         let old_id = registry::FileId::of(&w.file, &self.path)?;
         let new_id = registry::FileId::of(&tmp, &self.path)?;
-        std::fs::rename(&tmp_path, &self.path)?;
+        registry::rename_over(self, &tmp_path, &self.path, &old_id, new_id)?;
         sync_dir(&self.path);
-        registry::rekey(self, &old_id, new_id);
         let ro = File::open(&self.path)?;
         let map = ReadMap::new(&ro, tail)?;
         let new_index = KeyIndex::build(map.bytes());
@@ -726,7 +741,7 @@ impl Store {
         })?;
         let tail = m + METADATA_SIZE as u64;
         w.tail = tail;
-        self.publish(tail, &[(key_hash, Some(m))]);
+        self.publish(tail, 1, [(key_hash, Some(m))]);
         Ok(tail)
     }
 

@@ -589,6 +589,84 @@ fn opening_the_same_path_twice_returns_the_same_engine() {
 }
 
 #[test]
+fn opens_racing_compactions_in_other_threads_share_the_live_engine() {
+    // Compaction renames a new file over the path. An open in another thread
+    // that lands between its open() of the path and the registry lookup must
+    // neither fail (ERR_STORE_LOCKED) nor make an engine of the old file.
+    const OPENERS: u32 = 3;
+    const OPENS: u32 = 5_000;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let owner = open(&path);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let compactor = {
+        let (s, stop) = (owner.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                s.compact().unwrap();
+                n += 1;
+            }
+            n
+        })
+    };
+    let openers: Vec<_> = (0..OPENERS)
+        .map(|t| {
+            let (path, owner) = (path.clone(), owner.clone());
+            std::thread::spawn(move || {
+                for i in 0..OPENS {
+                    let s = Store::open(&path, create()).unwrap_or_else(|e| panic!("open {i} failed: {} {e}", e.code()));
+                    assert!(Arc::ptr_eq(&s, &owner), "open {i} made a second engine");
+                    s.write(format!("k{t}-{}", i % 10).as_bytes(), &i.to_le_bytes()).unwrap();
+                }
+            })
+        })
+        .collect();
+    for o in openers {
+        o.join().unwrap();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(compactor.join().unwrap() > 0);
+    drop(owner);
+    // Every write reached the live file: the last value of each key is there.
+    let s = open(&path);
+    assert_eq!(s.len(), (OPENERS * 10) as usize);
+    for t in 0..OPENERS {
+        for k in 0..10 {
+            let last = (OPENS - 10 + k) as u32;
+            assert_eq!(s.read(format!("k{t}-{k}").as_bytes()).unwrap().unwrap().payload(), last.to_le_bytes());
+        }
+    }
+}
+
+#[test]
+fn threads_opening_and_dropping_one_store_never_see_it_locked() {
+    // The last handle of an engine can be dropped in one thread while another
+    // opens the file: that open must wait for the dying engine's file lock,
+    // not fail with ERR_STORE_LOCKED.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let threads: Vec<_> = (0..3u32)
+        .map(|t| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                for i in 0..3_000u32 {
+                    let s = Store::open(&path, create()).unwrap_or_else(|e| panic!("open {i} failed: {} {e}", e.code()));
+                    s.write(format!("k{t}").as_bytes(), &i.to_le_bytes()).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let s = open(&path);
+    for t in 0..3u32 {
+        assert_eq!(s.read(format!("k{t}").as_bytes()).unwrap().unwrap().payload(), 2_999u32.to_le_bytes());
+    }
+}
+
+#[test]
 fn the_file_is_locked_against_other_openers() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.srd");

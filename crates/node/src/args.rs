@@ -5,6 +5,7 @@
 use crate::errors::{invalid_type, invalid_value};
 use napi::bindgen_prelude::*;
 use napi::{sys, Env, JsValue};
+use srd_engine::Op;
 use std::borrow::Cow;
 use std::ptr;
 
@@ -72,49 +73,79 @@ pub fn key_hashes(env: &Env, v: &Unknown<'_>, hashed: bool) -> Result<Vec<u64>> 
 
 /// The elements of a JS array argument.
 pub fn array<'a>(env: &Env, v: &Unknown<'a>, what: &str) -> Result<Vec<Unknown<'a>>> {
-    let (e, value) = raw(v);
-    let mut is_array = false;
-    // SAFETY: `value` is a live value of this call's scope.
-    unsafe { sys::napi_is_array(e, value, &mut is_array) };
-    if !is_array {
-        return Err(invalid_type(env, &format!("{what} must be an array")));
+    let items = Elements::of(env, v, what)?;
+    (0..items.len).map(|i| items.get(i)).collect()
+}
+
+/// A JS array argument, read one element at a time (no list of handles).
+pub struct Elements<'a> {
+    env: sys::napi_env,
+    value: sys::napi_value,
+    pub len: u32,
+    _scope: std::marker::PhantomData<&'a ()>,
+}
+
+impl<'a> Elements<'a> {
+    pub fn of(env: &Env, v: &Unknown<'a>, what: &str) -> Result<Elements<'a>> {
+        let (e, value) = raw(v);
+        let mut is_array = false;
+        // SAFETY: `value` is a live value of this call's scope.
+        unsafe { sys::napi_is_array(e, value, &mut is_array) };
+        if !is_array {
+            return Err(invalid_type(env, &format!("{what} must be an array")));
+        }
+        let mut len = 0u32;
+        // SAFETY: as above; `value` is an array.
+        unsafe { sys::napi_get_array_length(e, value, &mut len) };
+        Ok(Elements { env: e, value, len, _scope: std::marker::PhantomData })
     }
-    let mut len = 0u32;
-    // SAFETY: as above; `value` is an array.
-    unsafe { sys::napi_get_array_length(e, value, &mut len) };
-    let mut out = Vec::with_capacity(len as usize);
-    for i in 0..len {
+
+    pub fn get(&self, i: u32) -> Result<Unknown<'a>> {
         let mut el = ptr::null_mut();
-        // SAFETY: index is below the length read just before.
-        let status = unsafe { sys::napi_get_element(e, value, i, &mut el) };
+        // SAFETY: `value` is a live array of this call's scope (a getter may
+        // run, or the index be past a shrunk end: napi then returns undefined
+        // or an error status, both handled).
+        let status = unsafe { sys::napi_get_element(self.env, self.value, i, &mut el) };
         if status != sys::Status::napi_ok {
             return Err(Error::new(Status::GenericFailure, "cannot read array element"));
         }
         // SAFETY: `el` was just produced by napi for this env.
-        out.push(unsafe { Unknown::from_raw_unchecked(e, el) });
+        Ok(unsafe { Unknown::from_raw_unchecked(self.env, el) })
     }
-    Ok(out)
 }
 
-/// A two-element `[a, b]` array.
-pub fn pair<'a>(env: &Env, v: &Unknown<'a>, what: &str) -> Result<(Unknown<'a>, Unknown<'a>)> {
-    let (e, value) = raw(v);
-    let mut len = 0u32;
-    // SAFETY: `value` is a live value; napi reports a non-array as an error status.
-    if unsafe { sys::napi_get_array_length(e, value, &mut len) } != sys::Status::napi_ok {
-        return Err(invalid_type(env, &format!("{what} must be an array")));
+/// The puts of `keys[i] -> payloads[i]` (the two halves of `[key, payload]`
+/// pairs, split by the TS layer, which is faster at it than N-API calls):
+/// key hashes (of keys, or bigint hashes when `hashed`) and payload bytes.
+/// Uint8Array payloads are borrowed; string payloads are encoded into `arena`.
+pub fn puts<'a>(env: &Env, keys: &Unknown<'a>, payloads: &Unknown<'a>, hashed: bool, arena: &'a mut Vec<u8>) -> Result<Vec<Op<'a>>> {
+    let keys = Elements::of(env, keys, if hashed { "keyHashes" } else { "keys" })?;
+    let payloads = Elements::of(env, payloads, "payloads")?;
+    if keys.len != payloads.len {
+        return Err(invalid_value(env, "keys and payloads differ in length"));
     }
-    if len != 2 {
-        return Err(invalid_value(env, &format!("{what} must be a [key, payload] pair")));
+    let mut ops = Vec::with_capacity(keys.len as usize);
+    // (op index, arena range) of string payloads, filled in once the arena is complete.
+    let mut encoded = Vec::new();
+    for i in 0..keys.len {
+        let k = keys.get(i)?;
+        let h = if hashed { hash(env, &k, "keyHash")? } else { key_hash(env, &k, "key")? };
+        match bytes(env, &payloads.get(i)?, "payload")? {
+            Cow::Borrowed(p) => ops.push(Op::Put(h, p)),
+            Cow::Owned(p) => {
+                encoded.push((ops.len(), arena.len(), arena.len() + p.len()));
+                arena.extend_from_slice(&p);
+                ops.push(Op::Put(h, &[]));
+            }
+        }
     }
-    let (mut a, mut b) = (ptr::null_mut(), ptr::null_mut());
-    // SAFETY: indices 0 and 1 are below the length just read.
-    let ok = unsafe { sys::napi_get_element(e, value, 0, &mut a) == sys::Status::napi_ok && sys::napi_get_element(e, value, 1, &mut b) == sys::Status::napi_ok };
-    if !ok {
-        return Err(Error::new(Status::GenericFailure, "cannot read array element"));
+    let arena: &'a [u8] = arena;
+    for (at, from, to) in encoded {
+        if let Op::Put(h, _) = ops[at] {
+            ops[at] = Op::Put(h, &arena[from..to]);
+        }
     }
-    // SAFETY: both were just produced by napi for this env.
-    Ok(unsafe { (Unknown::from_raw_unchecked(e, a), Unknown::from_raw_unchecked(e, b)) })
+    Ok(ops)
 }
 
 fn uint8array<'a>(e: sys::napi_env, value: sys::napi_value) -> Result<Option<&'a [u8]>> {

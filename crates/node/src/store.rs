@@ -83,33 +83,19 @@ impl NativeStore {
     }
 
     #[napi]
-    pub fn batch_write(&self, env: &Env, entries: Unknown<'_>) -> Result<f64> {
+    pub fn batch_write(&self, env: &Env, keys: Unknown<'_>, payloads: Unknown<'_>) -> Result<f64> {
         let s = self.get(env)?;
-        let items = args::array(env, &entries, "entries")?;
-        let mut hashes = Vec::with_capacity(items.len());
-        let mut payloads = Vec::with_capacity(items.len());
-        for item in &items {
-            let (k, p) = args::pair(env, item, "each entry")?;
-            hashes.push(args::key_hash(env, &k, "key")?);
-            payloads.push(args::bytes(env, &p, "payload")?);
-        }
-        let ops: Vec<Op> = hashes.iter().zip(&payloads).map(|(&h, p)| Op::Put(h, p)).collect();
+        let mut arena = Vec::new();
+        let ops = args::puts(env, &keys, &payloads, false, &mut arena)?;
         Ok(s.apply(&ops, false).or_throw(env)? as f64)
     }
 
     #[napi]
-    pub fn batch_write_with_key_hashes(&self, env: &Env, entries: Unknown<'_>, allow_null_bytes: Option<bool>) -> Result<f64> {
+    pub fn batch_write_with_key_hashes(&self, env: &Env, key_hashes: Unknown<'_>, payloads: Unknown<'_>, allow_null_bytes: bool) -> Result<f64> {
         let s = self.get(env)?;
-        let items = args::array(env, &entries, "entries")?;
-        let mut hashes = Vec::with_capacity(items.len());
-        let mut payloads = Vec::with_capacity(items.len());
-        for item in &items {
-            let (k, p) = args::pair(env, item, "each entry")?;
-            hashes.push(args::hash(env, &k, "keyHash")?);
-            payloads.push(args::bytes(env, &p, "payload")?);
-        }
-        let ops: Vec<Op> = hashes.iter().zip(&payloads).map(|(&h, p)| Op::Put(h, p)).collect();
-        Ok(s.apply(&ops, allow_null_bytes.unwrap_or(false)).or_throw(env)? as f64)
+        let mut arena = Vec::new();
+        let ops = args::puts(env, &key_hashes, &payloads, true, &mut arena)?;
+        Ok(s.apply(&ops, allow_null_bytes).or_throw(env)? as f64)
     }
 
     #[napi]
