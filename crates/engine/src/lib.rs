@@ -9,6 +9,7 @@
 //! - [`index`]: key hash -> live entry
 //! - [`mapping`]: the read-only engine map and the private JS views
 //! - [`store`]: writes, reads, compaction, verification
+//! - `writer`: the append path (a preallocated file written through a map)
 //! - [`iter`], [`stream`], [`entry`], [`simd_copy`], [`error`]
 
 pub mod entry;
@@ -23,6 +24,7 @@ mod registry;
 pub mod simd_copy;
 pub mod store;
 pub mod stream;
+mod writer;
 
 pub use entry::EntryHandle;
 pub use error::{Error, Result};

@@ -14,8 +14,9 @@ use crate::index::KeyIndex;
 use crate::mapping::{ReadMap, ViewMap};
 use crate::recovery;
 use crate::registry;
+use crate::writer::Writer;
 use std::fs::{File, OpenOptions as FsOpenOptions};
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -95,25 +96,6 @@ impl Generation {
     }
 }
 
-struct Writer {
-    /// The locked read-write handle (its cursor is kept at `tail`).
-    file: File,
-    tail: u64,
-}
-
-impl Writer {
-    /// Runs `write` (which appends at the tail), then fsyncs if `durable`.
-    /// On any error the file is cut back to the tail: no partial entry stays.
-    fn append_or_roll_back(&mut self, durable: bool, write: impl FnOnce(&mut File) -> io::Result<()>) -> io::Result<()> {
-        let result = write(&mut self.file).and_then(|()| if durable { self.file.sync_data() } else { Ok(()) });
-        if result.is_err() {
-            let _ = self.file.set_len(self.tail);
-            let _ = self.file.seek(SeekFrom::Start(self.tail));
-        }
-        result
-    }
-}
-
 pub struct Store {
     path: PathBuf,
     durable: bool,
@@ -133,6 +115,9 @@ impl Drop for Store {
     fn drop(&mut self) {
         let me: *const Store = self;
         let w = self.writer.get_mut().unwrap_or_else(|e| e.into_inner());
+        // Closing: the allocated zero tail goes. On failure it stays, and the
+        // next open cuts it.
+        let _ = w.trim();
         registry::release(me, &w.file, &self.path);
     }
 }
@@ -225,8 +210,6 @@ impl Store {
             Some(index) => index,
             None => KeyIndex::build(map.bytes()),
         };
-        let mut file = file;
-        file.seek(SeekFrom::Start(valid))?;
         let created = !existed;
         if created && opts.durable {
             sync_dir(&path);
@@ -237,7 +220,7 @@ impl Store {
             dir_unsynced: std::sync::atomic::AtomicBool::new(created && !opts.durable),
             path,
             durable: opts.durable,
-            writer: Mutex::new(Writer { file, tail: valid }),
+            writer: Mutex::new(Writer::new(file, valid)),
             index: RwLock::new(Indexed { keys: index, map: Arc::new(map) }),
             generation: RwLock::new(generation),
             tail: AtomicU64::new(valid),
@@ -321,8 +304,7 @@ impl Store {
         let mut buf = Vec::with_capacity(small_batch_size(ops).min(WRITE_CHUNK + DIRECT_WRITE_MIN + 64));
         let mut pos = base; // file offset of buf[0]
         let mut tail = base;
-        let durable = self.durable;
-        w.append_or_roll_back(false, |file| {
+        w.append_or_roll_back(self.durable, |file| {
             let ix = read(&self.index);
             let index = &ix.keys;
             // Liveness of keys written earlier in this batch, for `Op::Delete`;
@@ -377,12 +359,7 @@ impl Store {
                 }
             }
             drop(ix);
-            file.write_all(&buf)?;
-            // A batch of deletes of absent keys writes nothing and needs no fsync.
-            if durable && tail != base {
-                file.sync_data()?;
-            }
-            Ok(())
+            file.write_all(&buf)
         })?;
         w.tail = tail;
         // Each op's index update, read back from its tail: a put's metadata
@@ -481,7 +458,7 @@ impl Store {
     /// created the file): everything written so far survives power loss.
     pub fn sync(&self) -> Result<()> {
         let w = lock(&self.writer);
-        w.file.sync_data()?;
+        w.sync()?;
         if self.dir_unsynced.swap(false, Ordering::AcqRel) {
             sync_dir(&self.path);
         }
@@ -709,10 +686,8 @@ impl Store {
         let ro = File::open(&self.path)?;
         let map = ReadMap::new(&ro, tail)?;
         let new_index = KeyIndex::build(map.bytes());
-        let mut tmp = tmp;
-        tmp.seek(SeekFrom::Start(tail))?;
-        w.file = tmp;
-        w.tail = tail;
+        // The old file (unlinked now) and its map go with the old writer.
+        *w = Writer::new(tmp, tail);
         let mut index = write(&self.index);
         let mut generation = write(&self.generation);
         *index = Indexed { keys: new_index, map: Arc::new(map) };

@@ -20,7 +20,7 @@ pub(crate) enum Spool {
 }
 
 impl Spool {
-    pub(crate) fn copy_into(&mut self, out: &mut File) -> io::Result<()> {
+    pub(crate) fn copy_into(&mut self, out: &mut impl Write) -> io::Result<()> {
         match self {
             Spool::Memory(v) => out.write_all(v),
             Spool::File(f) => {

@@ -633,7 +633,7 @@ fn opens_racing_compactions_in_other_threads_share_the_live_engine() {
     assert_eq!(s.len(), (OPENERS * 10) as usize);
     for t in 0..OPENERS {
         for k in 0..10 {
-            let last = (OPENS - 10 + k) as u32;
+            let last = OPENS - 10 + k;
             assert_eq!(s.read(format!("k{t}-{k}").as_bytes()).unwrap().unwrap().payload(), last.to_le_bytes());
         }
     }
@@ -664,6 +664,35 @@ fn threads_opening_and_dropping_one_store_never_see_it_locked() {
     for t in 0..3u32 {
         assert_eq!(s.read(format!("k{t}").as_bytes()).unwrap().unwrap().payload(), 2_999u32.to_le_bytes());
     }
+}
+
+#[test]
+fn the_file_is_allocated_ahead_while_open_and_trimmed_at_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let s = open(&path);
+    for i in 0..1000u32 {
+        s.write(format!("k{i}").as_bytes(), &pat(i as u64, i as usize % 300 + 1)).unwrap();
+    }
+    let tail = s.file_size();
+    // While open: the entries, then allocated zeros (what a crash leaves).
+    let open_bytes = bytes(&path);
+    assert!(open_bytes.len() as u64 > tail, "space is allocated ahead of the tail");
+    assert!(open_bytes[tail as usize..].iter().all(|&b| b == 0));
+    // A copy taken now is the file a crash would leave: it opens with every
+    // entry, the zero tail cut.
+    let copy = dir.path().join("crashed.srd");
+    std::fs::write(&copy, &open_bytes).unwrap();
+    {
+        let c = open(&copy);
+        assert_eq!(c.file_size(), tail);
+        assert_eq!(c.len(), 1000);
+        assert_eq!(c.read(b"k999").unwrap().unwrap().payload(), &pat(999, 999 % 300 + 1)[..]);
+    }
+    assert_eq!(bytes(&copy), &open_bytes[..tail as usize]);
+    // Closing trims the file to the tail.
+    drop(s);
+    assert_eq!(bytes(&path), &open_bytes[..tail as usize]);
 }
 
 #[test]
