@@ -1,6 +1,7 @@
 //! Memory maps of the store file.
 //!
-//! Two kinds, never mixed up:
+//! Two kinds for reading, never mixed up (the writer's own map, for appends,
+//! is in `writer.rs`):
 //! - [`ReadMap`]: a shared, read-only map. The engine reads payloads through it
 //!   (reads, copies, compaction, verification), so what it sees is the file.
 //! - [`ViewMap`]: a private (copy-on-write), writable map handed to JavaScript

@@ -10,6 +10,9 @@
 //!   cuts (recovery skips trailing zeros first);
 //! - `cap` is the OS length of the file while it is open; `Drop` (the store
 //!   closing) cuts the file back to `tail`;
+//! - an empty store allocates nothing: its first append is written exactly
+//!   (and cut back to 0 on failure), so a file is never all zeros, which
+//!   open would reject as not a store;
 //! - the space is reserved before it is mapped (`fallocate` on Linux), so a
 //!   full disk is an `ENOSPC` error from `reserve`, never a SIGBUS on a copy.
 
@@ -53,9 +56,19 @@ impl Writer {
         let end = sink.pos;
         let result = result.and_then(|()| if durable && end != self.tail { self.file.sync_data() } else { Ok(()) });
         if result.is_err() {
-            if let Some(map) = self.map.as_mut() {
-                let end = (end.min(self.cap)) as usize;
-                map[self.tail as usize..end].fill(0);
+            if self.tail == 0 {
+                let _ = self.file.set_len(0);
+                self.cap = 0;
+                return result;
+            }
+            let end = end.min(self.cap);
+            match self.map.as_mut() {
+                Some(map) => map[self.tail as usize..end as usize].fill(0),
+                // A remap failed midway: zero through the file instead.
+                None if end > self.tail => {
+                    let _ = write_zeros(&self.file, self.tail, end);
+                }
+                None => {}
             }
         }
         result
@@ -125,6 +138,13 @@ impl io::Write for Sink<'_> {
             return Ok(());
         }
         let end = self.pos + bytes.len() as u64;
+        if self.w.tail == 0 {
+            // The first entry of an empty store: exactly its bytes.
+            write_at(&self.w.file, bytes, self.pos)?;
+            self.w.cap = self.w.cap.max(end);
+            self.pos = end;
+            return Ok(());
+        }
         self.w.reserve(end)?;
         if bytes.len() >= BULK {
             // Many pages at once: one kernel copy beats a page fault per page
