@@ -218,7 +218,7 @@ test.serial('a source that fails midway (past the 4 MiB spool) rejects with its 
     const err = await t.throwsAsync(store.writeStream('failed', make(sourceErr)), undefined, kind)
     t.is(err, sourceErr, `${kind}: rejects with the source's own error`)
     t.is(await store.fileSize(), tail, `${kind}: fileSize unchanged`)
-    t.true(holdsTail(file, tail), `${kind}: no bytes in the file past the tail`)
+    t.true(holdsTail(file, tail), `${kind}: no bytes in the file`)
     t.false(await store.exists('failed'), `${kind}: no entry`)
     t.deepEqual(fs.readdirSync(dir), ['store.bin'], `${kind}: no spool file left`)
 

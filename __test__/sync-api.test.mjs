@@ -36,7 +36,7 @@ const u64le = (n) => {
 function assertTail(t, store, file, tail) {
   t.is(typeof tail, 'number')
   t.is(tail, store.fileSize())
-  t.true(holdsTail(file, tail), 'the file holds the entries up to the tail, then only zeros')
+  t.true(holdsTail(file, tail), 'the file ends at the tail')
 }
 
 // ---- open / openExisting / close ------------------------------------------

@@ -1,19 +1,15 @@
-// The store file while a store is open: its entries up to the tail
-// (`fileSize()`), then zeros (space allocated ahead of the tail, trimmed
-// away when the store closes).
+// The store file as the tests see it: exactly its entries, up to the tail
+// (`fileSize()`), also while the store is open.
 
 import fs from 'node:fs'
 
-/** True when `file` holds `tail` bytes of entries followed only by zeros. */
+/** True when `file` is exactly `tail` bytes long (the entries, nothing past them). */
 export function holdsTail(file, tail) {
-  const bytes = fs.readFileSync(file)
-  if (bytes.length < tail) return false
-  for (let i = tail; i < bytes.length; i++) if (bytes[i] !== 0) return false
-  return true
+  return fs.statSync(file).size === tail
 }
 
-/** The first `tail` bytes of `file` (the entries), checking that only zeros follow. */
+/** The bytes of `file`, checking that it ends at `tail`. */
 export function entriesOf(file, tail) {
-  if (!holdsTail(file, tail)) throw new Error(`${file} does not hold ${tail} bytes of entries followed by zeros`)
-  return fs.readFileSync(file).subarray(0, tail)
+  if (!holdsTail(file, tail)) throw new Error(`${file} is not ${tail} bytes long`)
+  return fs.readFileSync(file)
 }

@@ -9,7 +9,7 @@
 //! - [`index`]: key hash -> live entry
 //! - [`mapping`]: the read-only engine map and the private JS views
 //! - [`store`]: writes, reads, compaction, verification
-//! - `writer`: the append path (a preallocated file written through a map)
+//! - `writer`: the append path (`pwrite` at the tail, rollback)
 //! - [`iter`], [`stream`], [`entry`], [`simd_copy`], [`error`]
 
 pub mod entry;

@@ -1,7 +1,6 @@
 //! Memory maps of the store file.
 //!
-//! Two kinds for reading, never mixed up (the writer's own map, for appends,
-//! is in `writer.rs`):
+//! Two kinds, never mixed up:
 //! - [`ReadMap`]: a shared, read-only map. The engine reads payloads through it
 //!   (reads, copies, compaction, verification), so what it sees is the file.
 //! - [`ViewMap`]: a private (copy-on-write), writable map handed to JavaScript

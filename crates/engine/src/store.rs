@@ -115,9 +115,6 @@ impl Drop for Store {
     fn drop(&mut self) {
         let me: *const Store = self;
         let w = self.writer.get_mut().unwrap_or_else(|e| e.into_inner());
-        // Closing: the allocated zero tail goes. On failure it stays, and the
-        // next open cuts it.
-        let _ = w.trim();
         registry::release(me, &w.file, &self.path);
     }
 }
@@ -686,7 +683,7 @@ impl Store {
         let ro = File::open(&self.path)?;
         let map = ReadMap::new(&ro, tail)?;
         let new_index = KeyIndex::build(map.bytes());
-        // The old file (unlinked now) and its map go with the old writer.
+        // The old file (unlinked now) goes with the old writer.
         *w = Writer::new(tmp, tail);
         let mut index = write(&self.index);
         let mut generation = write(&self.generation);
