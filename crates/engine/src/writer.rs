@@ -2,10 +2,12 @@
 //! file ends at the tail, and a failed append is cut back off.
 //!
 //! Tried and not kept: appending through a shared writable map of a file
-//! allocated ahead of the tail (a 64-byte put 1.9 -> 0.5 µs here). Under the
-//! crash test (SIGKILL at random moments), about one kill in 300 then left an
-//! entry inside the recovered prefix with a few bytes zeroed (Linux 6.18,
-//! ext4 with large folios, map stores mixed with `pwrite`), and the cause
+//! allocated ahead of the tail (a 64-byte put 1.9 -> 0.5 µs here; commits
+//! c0a484d and 95349b0). Under the crash test (SIGKILL at random moments),
+//! about one kill in 300 then left an entry inside the recovered prefix with
+//! 3 to 48 bytes zeroed, starting exactly where an append began (Linux 6.18,
+//! ext4 with large folios; with and without `pwrite` for bulk appends, and
+//! with the end-of-file folio written back before the file grew). The cause
 //! was not found; a store must not trade that for speed (see the README).
 //!
 //! Invariant: the OS length of the file is the tail between appends.
