@@ -18,7 +18,8 @@ import path from 'node:path'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { DataStore, computeHash } from '../lib/index.mjs'
-import { payloadFor, parsePayload } from './helpers/payload.mjs'
+import { payloadFor, parsePayload, rng } from './helpers/payload.mjs'
+import { onLines } from './helpers/lines.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const WRITER = path.join(here, 'helpers', 'crash-writer.mjs')
@@ -28,15 +29,8 @@ const OPTS = { huge: true }
 /** Compact the store in the parent once the file grows past this (keeps long runs bounded). */
 const COMPACT_ABOVE = 256 << 20
 
-let seed = 0x2545f491
-const rand = (n) => {
-  seed ^= seed << 13
-  seed >>>= 0
-  seed ^= seed >>> 17
-  seed ^= seed << 5
-  seed >>>= 0
-  return seed % n
-}
+const next = rng(0x2545f491)
+const rand = (n) => next() % n
 
 /**
  * Runs one child until it is killed. Resolves with the operations it issued
@@ -51,7 +45,6 @@ function runChild(file, mode, versionBase, childSeed, killEarly) {
     const acked = new Set()
     let compactions = 0
     let ready = false
-    let pending = ''
     let stderr = ''
     let killAt = -1
     const kill = () => {
@@ -79,19 +72,12 @@ function runChild(file, mode, versionBase, childSeed, killEarly) {
         throw new Error(`unexpected line from the writer: ${JSON.stringify(line)}`)
       }
     }
-    child.stdout.setEncoding('latin1')
-    child.stdout.on('data', (chunk) => {
-      pending += chunk
-      let nl
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl)
-        pending = pending.slice(nl + 1)
-        try {
-          onLine(line)
-        } catch (err) {
-          kill()
-          reject(err)
-        }
+    const out = onLines(child.stdout, 'latin1', (line) => {
+      try {
+        onLine(line)
+      } catch (err) {
+        kill()
+        reject(err)
       }
     })
     child.stderr.setEncoding('utf8')
@@ -99,6 +85,7 @@ function runChild(file, mode, versionBase, childSeed, killEarly) {
     child.on('error', reject)
     child.on('close', (code, signal) => {
       for (const t of timers) clearTimeout(t)
+      const pending = out.rest()
       if (pending.length > 0) {
         // A line cut by the kill: an `I` line cut short is an op never issued.
         if (!pending.startsWith('I ') && !pending.startsWith('A ')) stderr += `\n(partial line ${JSON.stringify(pending)})`

@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url'
 import { DataStore } from '../lib/index.mjs'
 import { payloadFor, parsePayload } from './helpers/payload.mjs'
 import { boundaryStates, describeJob, rng } from './helpers/damage.mjs'
+import { onLines } from './helpers/lines.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const CHILD = path.join(here, 'helpers', 'damage-child.mjs')
@@ -101,19 +102,11 @@ function runChild(orig, jobsFile, from, to, scratch) {
     })
     const results = []
     let started = -1
-    let pending = ''
     let stderr = ''
-    child.stdout.setEncoding('utf8')
-    child.stdout.on('data', (chunk) => {
-      pending += chunk
-      let nl
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl)
-        pending = pending.slice(nl + 1)
-        const msg = JSON.parse(line)
-        if (msg.s === 1) started = msg.i
-        else results.push(msg)
-      }
+    onLines(child.stdout, 'utf8', (line) => {
+      const msg = JSON.parse(line)
+      if (msg.s === 1) started = msg.i
+      else results.push(msg)
     })
     child.stderr.setEncoding('utf8')
     child.stderr.on('data', (d) => (stderr += d))

@@ -10,7 +10,7 @@
 // Failures are reported, never thrown past the worker.
 import { parentPort, workerData } from 'node:worker_threads'
 import { DataStore } from '../../lib/index.mjs'
-import { payloadFor, parsePayload } from './payload.mjs'
+import { payloadFor, parsePayload, rng } from './payload.mjs'
 
 const { role, file, id } = workerData
 const stop = workerData.stop ? new Int32Array(workerData.stop) : null
@@ -20,15 +20,8 @@ const problem = (msg) => {
   if (problems.length < 20) problems.push(`${role} ${id}: ${msg}`)
 }
 
-let x = (id + 1) * 0x9e3779b1
-const rand = (n) => {
-  x ^= x << 13
-  x >>>= 0
-  x ^= x >>> 17
-  x ^= x << 5
-  x >>>= 0
-  return x % n
-}
+const next = rng((id + 1) * 0x9e3779b1)
+const rand = (n) => next() % n
 
 /** Checks a handle read for `key`: exact bytes of the write its header names. Returns the version. */
 function check(key, h, what) {

@@ -14,21 +14,14 @@
 // `A <op>` (acknowledged); `C` / `c` (compaction started / done).
 import fs from 'node:fs'
 import { DataStore, AsyncDataStore } from '../../lib/index.mjs'
-import { payloadFor } from './payload.mjs'
+import { payloadFor, rng } from './payload.mjs'
 
 const [file, mode, versionBaseArg, seedArg] = process.argv.slice(2)
 const KEYS = 2048
 const opts = { huge: true }
 let version = Number(versionBaseArg)
-let seed = Number(seedArg) >>> 0 || 1
-const rand = (n) => {
-  seed ^= seed << 13
-  seed >>>= 0
-  seed ^= seed >>> 17
-  seed ^= seed << 5
-  seed >>>= 0
-  return seed % n
-}
+const next = rng(Number(seedArg))
+const rand = (n) => next() % n
 let opId = 0
 const out = (line) => fs.writeSync(1, line + '\n')
 const key = () => `k${rand(KEYS)}`
