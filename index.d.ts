@@ -28,8 +28,8 @@ export declare class NativeStore {
   /** Releases this handle on the engine (the file closes with the last one). */
   close(): void
   get closed(): boolean
-  /** `[locate, locateWithKeyHash, write]`: raw functions bound to this handle (fast.rs). */
-  fastFunctions(): [(key: unknown, generation: number, viewLen: number) => number, (keyHash: unknown, generation: number, viewLen: number) => number, (key: unknown, payload: unknown) => number]
+  /** `[locate, locateWithKeyHash, write, enqueueWrite]`: raw functions bound to this handle (fast.rs). */
+  fastFunctions(): [(key: unknown, generation: number, viewLen: number) => number, (keyHash: unknown, generation: number, viewLen: number) => number, (key: unknown, payload: unknown) => number, (key: unknown, payload: unknown) => Promise<number>]
   get path(): string
   writeWithKeyHash(hash: unknown, payload: unknown): number
   batchWrite(keys: unknown, payloads: unknown): number
@@ -59,13 +59,19 @@ export declare class NativeStore {
   iter(): NativeIter
   static openAsync(path: string, create: boolean, repair: boolean, durable: boolean): Promise<NativeStore>
   /**
-   * Group commit. Op `i` has kind `kinds[i]` (put/delete by key/hash),
-   * key `keys[i]` and, for puts, payload `payloads[i]`; group `g` is ops
-   * `groupEnds[g-1]..groupEnds[g]`, with `allowNull[g]`. All valid groups are
-   * appended in one write. Resolves to `[tails, errors]`: the tail after each
-   * group (NaN if it failed) and `[group, code, message]` for each failure.
+   * Group commit: queues `kind(keys[i], payloads[i])` (put/delete by
+   * key/hash; `payloads` unused for deletes) as one all-or-nothing group
+   * of the open batch (group.rs). Throws on a bad argument, queuing
+   * nothing. The Promise settles when `flushAsync` has appended it.
    */
-  applyOpsAsync(kinds: Uint8Array, keys: unknown, payloads: unknown, groupEnds: Uint32Array, allowNull: Uint8Array): Promise<[Float64Array, Array<[number, string, string]>]>
+  enqueue(kind: number, keys: unknown, payloads: unknown, allowNull: boolean): Promise<number>
+  /** Ends the open batch of queued groups; later ones start a new batch. */
+  cutBatch(): void
+  /**
+   * Appends the oldest queued batch in one write on a worker thread and
+   * settles its groups' Promises; resolves after that.
+   */
+  flushAsync(): Promise<void>
   renameAsync(oldKey: unknown, newKey: unknown): Promise<number>
   copyAsync(key: unknown, target: NativeStore): Promise<number>
   transferAsync(key: unknown, target: NativeStore): Promise<number>

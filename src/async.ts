@@ -23,27 +23,17 @@ const ITER_BATCH = 1024
 function checkKey(key: unknown, what = 'key'): void {
   if (typeof key !== 'string' && !(key instanceof Uint8Array)) throw typeError(`${what} must be a string or Uint8Array`)
 }
-function checkPayload(payload: unknown): void {
-  if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) throw typeError('payload must be a string or Uint8Array')
-}
 const MAX_HASH = (1n << 64n) - 1n
 
 function checkHash(hash: unknown): void {
   if (typeof hash !== 'bigint') throw typeError('keyHash must be a bigint')
-  // Checked here so one bad hash cannot fail the other writes of its group commit.
   if (hash < 0n || hash > MAX_HASH) throw codedError('ERR_INVALID_ARG_VALUE', 'keyHash must be an unsigned 64-bit bigint')
 }
 function checkArray(value: unknown, what: string): asserts value is unknown[] {
   if (!Array.isArray(value)) throw typeError(`${what} must be an array`)
 }
-/** Split pairs, each half checked (their native conversion runs later, in the flush). */
-function checkedPairs(entries: unknown, checkFirst: (v: unknown) => void): [unknown[], unknown[]] {
-  const [firsts, payloads] = splitPairs(entries)
-  for (let i = 0; i < firsts.length; i++) {
-    checkFirst(firsts[i])
-    checkPayload(payloads[i])
-  }
-  return [firsts, payloads]
+function closedError(): Error {
+  return codedError('ERR_STORE_CLOSED', 'the store is closed')
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -126,7 +116,7 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   /** Cheap check (no native call): closed through this object. A close of a
    * `DataStore` sharing the engine is caught by the engine (ERR_STORE_CLOSED). */
   #open(): void {
-    if (this.#closing !== undefined) throw codedError('ERR_STORE_CLOSED', 'the store is closed')
+    if (this.#closing !== undefined) throw closedError()
   }
 
   // ---- writer ----
@@ -134,53 +124,43 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   write(key: Key, payload: Payload): Promise<number> {
     // Not `async`: no extra Promise per write on the hot path; errors still reject.
     try {
-      this.#open()
-      checkKey(key)
-      checkPayload(payload)
+      if (this.#closing !== undefined) throw closedError()
+      return this.#queue.write(key, payload)
     } catch (err) {
       return Promise.reject(err)
     }
-    return this.#queue.one(OpKind.PutKey, key, payload)
   }
 
   async writeWithKeyHash(keyHash: bigint, payload: Payload): Promise<number> {
     this.#open()
-    checkHash(keyHash)
-    checkPayload(payload)
-    return this.#queue.one(OpKind.PutHash, keyHash, payload)
+    return this.#queue.group(OpKind.PutHash, [keyHash], [payload])
   }
 
   async batchWrite(entries: ReadonlyArray<readonly [Key, Payload]>): Promise<number> {
     this.#open()
-    const [keys, payloads] = checkedPairs(entries, checkKey)
+    const [keys, payloads] = splitPairs(entries)
     return this.#queue.group(OpKind.PutKey, keys, payloads)
   }
 
   async batchWriteWithKeyHashes(entries: ReadonlyArray<readonly [bigint, Payload]>, allowNullBytes = false): Promise<number> {
     this.#open()
-    const [keyHashes, payloads] = checkedPairs(entries, checkHash)
-    const allowNull = checkAllowNull(allowNullBytes)
-    return this.#queue.group(OpKind.PutHash, keyHashes, payloads, allowNull)
+    const [keyHashes, payloads] = splitPairs(entries)
+    return this.#queue.group(OpKind.PutHash, keyHashes, payloads, checkAllowNull(allowNullBytes))
   }
 
   async delete(key: Key): Promise<number> {
     this.#open()
-    checkKey(key)
-    return this.#queue.one(OpKind.DeleteKey, key, undefined)
+    return this.#queue.group(OpKind.DeleteKey, [key], null)
   }
 
   async batchDelete(keys: ReadonlyArray<Key>): Promise<number> {
     this.#open()
-    checkArray(keys, 'keys')
-    keys.forEach((k) => checkKey(k))
-    return this.#queue.group(OpKind.DeleteKey, keys.slice(), null)
+    return this.#queue.group(OpKind.DeleteKey, keys, null)
   }
 
   async batchDeleteKeyHashes(keyHashes: ReadonlyArray<bigint>): Promise<number> {
     this.#open()
-    checkArray(keyHashes, 'keyHashes')
-    keyHashes.forEach(checkHash)
-    return this.#queue.group(OpKind.DeleteHash, keyHashes.slice(), null)
+    return this.#queue.group(OpKind.DeleteHash, keyHashes, null)
   }
 
   async rename(oldKey: Key, newKey: Key): Promise<number> {

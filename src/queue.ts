@@ -1,7 +1,6 @@
-import { codedError } from './errors'
 import type { Native } from './store'
 
-/** Op kinds understood by the native `applyOpsAsync`. */
+/** Op kinds understood by the native `enqueue` (group.rs). */
 export const enum OpKind {
   PutKey = 0,
   PutHash = 1,
@@ -12,15 +11,9 @@ export const enum OpKind {
 /** Most groups one append carries (bounds the memory of one flush). */
 const MAX_GROUPS_PER_APPEND = 65536
 
-/** Groups waiting for the next flush, as flat arrays (no object per write). */
-class Groups {
-  readonly kinds: number[] = []
-  readonly keys: unknown[] = []
-  readonly payloads: unknown[] = []
-  readonly ends: number[] = []
-  readonly allowNull: number[] = []
-  readonly resolves: Array<(tail: number) => void> = []
-  readonly rejects: Array<(err: unknown) => void> = []
+/** Stands for one batch of groups queued natively (group.rs), in issue order. */
+class Batch {
+  groups = 1
 }
 
 type Task = {
@@ -41,57 +34,49 @@ type Task = {
  * validated on its own: a bad one fails alone.
  */
 export class WriteQueue {
-  #items: Array<Groups | Task> = []
+  #items: Array<Batch | Task> = []
+  /** The batch new groups join: the last item, unless a task follows it or it left. */
+  #open: Batch | null = null
   #running = false
   #idle: Array<() => void> = []
+  readonly #enqueueWrite: (key: unknown, payload: unknown) => Promise<number>
 
-  constructor(private readonly native: Native) {}
-
-  /** Queues a group of one op (a single write or delete); resolves to the tail after it. */
-  one(kind: OpKind, key: unknown, payload: unknown): Promise<number> {
-    const g = this.#open()
-    g.kinds.push(kind)
-    g.keys.push(key)
-    g.payloads.push(payload)
-    return this.#close(g, false)
+  constructor(private readonly native: Native) {
+    this.#enqueueWrite = native.fastFunctions()[3]
   }
 
-  /** Queues one group of ops (all or nothing); resolves to the tail after it. */
-  group(kind: OpKind, keys: ArrayLike<unknown>, payloads: ArrayLike<unknown> | null, allowNull = false): Promise<number> {
-    const g = this.#open()
-    for (let i = 0; i < keys.length; i++) {
-      g.kinds.push(kind)
-      g.keys.push(keys[i])
-      g.payloads.push(payloads === null ? undefined : payloads[i])
-    }
-    return this.#close(g, allowNull)
+  /** Queues `write(key, payload)` as a group of its own; resolves to the tail
+   * after it. Throws (queuing nothing) on a bad argument. */
+  write(key: unknown, payload: unknown): Promise<number> {
+    const open = this.#open
+    if (open !== null && open.groups < MAX_GROUPS_PER_APPEND) open.groups++
+    else this.#openBatch()
+    return this.#enqueueWrite(key, payload)
   }
 
-  /** The Groups collecting the next flush. */
-  #open(): Groups {
-    const last = this.#items[this.#items.length - 1]
-    if (last instanceof Groups && last.ends.length < MAX_GROUPS_PER_APPEND) return last
-    const g = new Groups()
-    this.#items.push(g)
-    return g
+  /** Queues one group of ops (all or nothing); resolves to the tail after it.
+   * Throws (queuing nothing) on a bad argument. */
+  group(kind: OpKind, keys: unknown, payloads: unknown, allowNull = false): Promise<number> {
+    const open = this.#open
+    if (open !== null && open.groups < MAX_GROUPS_PER_APPEND) open.groups++
+    else this.#openBatch()
+    return this.native.enqueue(kind, keys, payloads, allowNull)
   }
 
-  /** Ends the group just pushed into `g` and returns its Promise. */
-  #close(g: Groups, allowNull: boolean): Promise<number> {
-    g.ends.push(g.kinds.length)
-    g.allowNull.push(allowNull ? 1 : 0)
-    const promise = new Promise<number>((resolve, reject) => {
-      g.resolves.push(resolve)
-      g.rejects.push(reject)
-    })
+  /** Starts a batch (natively too) for the next groups; a queued batch is
+   * always flushed, so only a new one needs a drain kicked. */
+  #openBatch(): void {
+    this.native.cutBatch()
+    this.#open = new Batch()
+    this.#items.push(this.#open)
     this.#kick()
-    return promise
   }
 
   /** Queues an operation that runs alone, in order with the groups. */
   task<T>(run: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#items.push({ run, resolve: resolve as (v: unknown) => void, reject })
+      this.#open = null
       this.#kick()
     })
   }
@@ -111,9 +96,16 @@ export class WriteQueue {
 
   async #drain(): Promise<void> {
     while (this.#items.length > 0) {
-      const head = this.#items.shift() as Groups | Task
-      if (head instanceof Groups) await this.#flush(head)
-      else {
+      const head = this.#items.shift() as Batch | Task
+      if (head instanceof Batch) {
+        if (head === this.#open) this.#open = null
+        try {
+          await this.native.flushAsync()
+        } catch {
+          // The store was closed under the batch: its groups' Promises were
+          // rejected natively (ERR_STORE_CLOSED), nothing is left to settle.
+        }
+      } else {
         try {
           head.resolve(await head.run())
         } catch (err) {
@@ -123,21 +115,5 @@ export class WriteQueue {
     }
     this.#running = false
     for (const resolve of this.#idle.splice(0)) resolve()
-  }
-
-  async #flush(g: Groups): Promise<void> {
-    try {
-      const [tails, errors] = await this.native.applyOpsAsync(
-        Uint8Array.from(g.kinds),
-        g.keys,
-        g.payloads,
-        Uint32Array.from(g.ends),
-        Uint8Array.from(g.allowNull),
-      )
-      for (const [i, code, message] of errors) g.rejects[i](codedError(code, message))
-      for (let i = 0; i < tails.length; i++) if (!Number.isNaN(tails[i])) g.resolves[i](tails[i])
-    } catch (err) {
-      for (const reject of g.rejects) reject(err)
-    }
   }
 }

@@ -244,10 +244,10 @@ impl Store {
     /// Group commit: appends several independent batches in ONE write, one
     /// index update and (when durable) one fsync. Each batch is validated on
     /// its own and stays all-or-nothing; an invalid batch is left out without
-    /// failing the others. Returns, per batch, the tail after each of its ops
-    /// (for an empty batch, the tail at its place in the sequence).
-    pub fn apply_groups(&self, groups: &[(&[Op<'_>], bool)]) -> Vec<Result<Vec<u64>>> {
-        let mut results: Vec<Option<Result<Vec<u64>>>> = Vec::with_capacity(groups.len());
+    /// failing the others. Returns, per batch, the tail after it (for an
+    /// empty batch, the tail at its place in the sequence).
+    pub fn apply_groups(&self, groups: &[(&[Op<'_>], bool)]) -> Vec<Result<u64>> {
+        let mut results: Vec<Option<Result<u64>>> = Vec::with_capacity(groups.len());
         let mut ops: Vec<Op<'_>> = Vec::new();
         for (group, allow_null) in groups {
             match validate_ops(group, *allow_null) {
@@ -270,10 +270,11 @@ impl Store {
                     .zip(results)
                     .map(|((group, _), r)| {
                         r.unwrap_or_else(|| {
-                            let mine = &tails[at..at + group.len()];
-                            at += group.len();
-                            running = mine.last().copied().unwrap_or(running);
-                            Ok(if mine.is_empty() { vec![running] } else { mine.to_vec() })
+                            if !group.is_empty() {
+                                at += group.len();
+                                running = tails[at - 1];
+                            }
+                            Ok(running)
                         })
                     })
                     .collect()

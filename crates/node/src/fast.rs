@@ -1,16 +1,19 @@
-//! Raw N-API functions for the per-call hot paths (`locate`, `write`).
+//! Raw N-API functions for the per-call hot paths (`locate`, `write`, and
+//! `enqueueWrite`, the async write).
 //!
 //! Measured on this machine: a napi-rs class method costs ~450 ns per call
 //! before doing any work (borrow tracking, unwrap, type-tag check), a raw
 //! callback a few tens of ns. For a 64-byte read that is most of the time, so
 //! these few functions skip the napi-rs wrappers. They only convert
 //! arguments (with `args`) and delegate to the engine, like the rest of the
-//! binding. Each store gets its own functions, bound to its slot through the
-//! function's data pointer: no handle argument to unwrap and check per call.
+//! binding. Each store gets its own functions, bound to its slot (and async
+//! write queue) through the function's data pointer: no handle argument to
+//! unwrap and check per call.
 
 use crate::args;
 use crate::errors::{closed, engine};
-use crate::store::{located, Slot};
+use crate::group::PUT_KEY;
+use crate::store::{located, queue, SharedQueue, Slot};
 use napi::bindgen_prelude::*;
 use napi::{sys, Env};
 use srd_engine::{Op, Store};
@@ -20,20 +23,27 @@ use std::sync::Arc;
 
 type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
 
-/// `[locate, locateWithKeyHash, write]` bound to `slot` (see each callback).
-pub fn functions<'env>(env: &'env Env, slot: &Arc<Slot>) -> Result<Array<'env>> {
-    let fns: [(&str, Callback); 3] = [("locate", locate_key), ("locateWithKeyHash", locate_hash), ("write", write)];
+/// What a function is bound to: one JS handle's slot and async write queue.
+struct Bound {
+    slot: Arc<Slot>,
+    queue: SharedQueue,
+}
+
+/// `[locate, locateWithKeyHash, write, enqueueWrite]` bound to `slot` and
+/// `queue` (see each callback).
+pub fn functions<'env>(env: &'env Env, slot: &Arc<Slot>, queue: &SharedQueue) -> Result<Array<'env>> {
+    let fns: [(&str, Callback); 4] = [("locate", locate_key), ("locateWithKeyHash", locate_hash), ("write", write), ("enqueueWrite", enqueue_write)];
     let mut out = env.create_array(fns.len() as u32)?;
     for (i, (name, cb)) in fns.into_iter().enumerate() {
-        out.set(i as u32, bound(env, name, cb, slot.clone())?)?;
+        out.set(i as u32, bound(env, name, cb, Bound { slot: slot.clone(), queue: queue.clone() })?)?;
     }
     Ok(out)
 }
 
-/// A JS function calling `cb` with `slot` as its data; the slot's share is
+/// A JS function calling `cb` with `to` as its data; its shares are
 /// released when the function is collected.
-fn bound<'env>(env: &'env Env, name: &str, cb: Callback, slot: Arc<Slot>) -> Result<Unknown<'env>> {
-    let data = Box::into_raw(Box::new(slot));
+fn bound<'env>(env: &'env Env, name: &str, cb: Callback, to: Bound) -> Result<Unknown<'env>> {
+    let data = Box::into_raw(Box::new(to));
     let mut f = ptr::null_mut();
     // SAFETY: `name` outlives the call (napi copies it); `data` stays valid
     // until `finalize` reclaims it, which napi runs after the function is gone.
@@ -51,14 +61,16 @@ fn bound<'env>(env: &'env Env, name: &str, cb: Callback, slot: Arc<Slot>) -> Res
 }
 
 unsafe extern "C" fn finalize(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
-    // SAFETY: `data` is the Box<Arc<Slot>> leaked in `bound`; napi calls this once.
-    drop(unsafe { Box::from_raw(data as *mut Arc<Slot>) });
+    // SAFETY: `data` is the Box<Bound> leaked in `bound`; napi calls this
+    // once, on the JS thread (where the queue's Rc may be dropped).
+    drop(unsafe { Box::from_raw(data as *mut Bound) });
 }
 
 /// Arguments of a callback, the slot it is bound to, and the Env.
 struct Call<'a> {
     env: Env,
     slot: &'a Slot,
+    queue: &'a SharedQueue,
     args: [Unknown<'a>; 3],
 }
 
@@ -76,9 +88,9 @@ impl<'a> Call<'a> {
         }
         // SAFETY: each argv entry is a live value of this callback's scope.
         let args = argv.map(|v| unsafe { Unknown::from_raw_unchecked(env, v) });
-        // SAFETY: `data` is the Box<Arc<Slot>> of `bound`, alive while the function is.
-        let slot = unsafe { &**(data as *const Arc<Slot>) };
-        Some(Call { env: Env::from_raw(env), slot, args })
+        // SAFETY: `data` is the Box<Bound> of `bound`, alive while the function is.
+        let to = unsafe { &*(data as *const Bound) };
+        Some(Call { env: Env::from_raw(env), slot: &to.slot, queue: &to.queue, args })
     }
 
     /// Runs `f` on the live store (the slot stays read-locked, so a
@@ -138,4 +150,14 @@ unsafe extern "C" fn write(env: sys::napi_env, info: sys::napi_callback_info) ->
         s.apply(&[Op::Put(h, &p)], false).map(|t| t as f64).map_err(|e| engine(&c.env, e))
     });
     c.finish(r)
+}
+
+/// `enqueueWrite(key, payload)`: as `NativeStore.enqueue(PUT_KEY, [key],
+/// [payload])`, without the arrays: converts now, returns the write's
+/// Promise (of the tail after it); throws on a bad argument.
+unsafe extern "C" fn enqueue_write(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    // SAFETY: called by N-API with this callback's env and info.
+    let Some(c) = (unsafe { Call::new(env, info) }) else { return ptr::null_mut() };
+    let r = c.with_store(|_| queue(&c.env, c.queue)?.push_one(&c.env, PUT_KEY, &c.args[0], &c.args[1]));
+    r.unwrap_or(ptr::null_mut())
 }

@@ -4,6 +4,7 @@
 mod args;
 mod errors;
 mod fast;
+mod group;
 mod store;
 mod tasks;
 mod views;

@@ -3,12 +3,15 @@
 
 use crate::args;
 use crate::errors::{closed, OrThrow};
+use crate::group::{Flush, Queue};
 use crate::tasks::{Job, Out};
 use crate::views;
 use napi::bindgen_prelude::*;
 use napi::Env;
 use napi_derive::napi;
 use srd_engine::{Located, Op, OpenOptions, Store, StreamWriter};
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 /// Result of `locate`: the caller's view is stale or too short.
@@ -19,19 +22,30 @@ const ABSENT: f64 = -1.0;
 /// functions (fast.rs) are bound to the same slot.
 pub type Slot = std::sync::RwLock<Option<Arc<Store>>>;
 
+/// The async writes this JS handle has queued (group.rs); shared with its
+/// fast functions. JS-thread only, like the handle.
+pub type SharedQueue = Rc<RefCell<Queue>>;
+
 #[napi]
 pub struct NativeStore {
     slot: Arc<Slot>,
+    queue: SharedQueue,
 }
 
 impl NativeStore {
     pub(crate) fn from_arc(store: Arc<Store>) -> Self {
-        Self { slot: Arc::new(std::sync::RwLock::new(Some(store))) }
+        Self { slot: Arc::new(std::sync::RwLock::new(Some(store))), queue: SharedQueue::default() }
     }
 
     fn get(&self, env: &Env) -> Result<Arc<Store>> {
         self.slot.read().unwrap_or_else(|e| e.into_inner()).clone().ok_or_else(|| closed(env))
     }
+}
+
+/// The queue, borrowed for one call (an error, not a panic, if a JS
+/// callback run during a conversion re-enters it).
+pub(crate) fn queue<'a>(env: &Env, q: &'a SharedQueue) -> Result<std::cell::RefMut<'a, Queue>> {
+    q.try_borrow_mut().map_err(|_| crate::errors::invalid_value(env, "async write queued from inside another's argument conversion"))
 }
 
 pub(crate) fn located(r: Located) -> f64 {
@@ -61,10 +75,10 @@ impl NativeStore {
         self.slot.read().unwrap_or_else(|e| e.into_inner()).is_none()
     }
 
-    /// `[locate, locateWithKeyHash, write]`: raw functions bound to this handle (fast.rs).
-    #[napi(ts_return_type = "[(key: unknown, generation: number, viewLen: number) => number, (keyHash: unknown, generation: number, viewLen: number) => number, (key: unknown, payload: unknown) => number]")]
+    /// `[locate, locateWithKeyHash, write, enqueueWrite]`: raw functions bound to this handle (fast.rs).
+    #[napi(ts_return_type = "[(key: unknown, generation: number, viewLen: number) => number, (keyHash: unknown, generation: number, viewLen: number) => number, (key: unknown, payload: unknown) => number, (key: unknown, payload: unknown) => Promise<number>]")]
     pub fn fast_functions<'env>(&self, env: &'env Env) -> Result<Array<'env>> {
-        crate::fast::functions(env, &self.slot)
+        crate::fast::functions(env, &self.slot, &self.queue)
     }
 
     #[napi(getter)]
@@ -335,17 +349,6 @@ impl NativeStreamWriter {
     }
 }
 
-/// Op kinds of the async layer's group commit (`applyOpsAsync`).
-const OP_PUT_KEY: u8 = 0;
-const OP_PUT_HASH: u8 = 1;
-const OP_DELETE_KEY: u8 = 2;
-const OP_DELETE_HASH: u8 = 3;
-
-enum GroupOp {
-    Put(u64, args::Owned),
-    Delete(u64),
-}
-
 /// The async twins: each converts its arguments on the JS thread and runs
 /// the engine call on a libuv worker thread.
 #[napi]
@@ -355,73 +358,37 @@ impl NativeStore {
         Job::new(move || Ok(Out::Store(Store::open(&path, OpenOptions { create, repair, durable })?)))
     }
 
-    /// Group commit. Op `i` has kind `kinds[i]` (put/delete by key/hash),
-    /// key `keys[i]` and, for puts, payload `payloads[i]`; group `g` is ops
-    /// `groupEnds[g-1]..groupEnds[g]`, with `allowNull[g]`. All valid groups are
-    /// appended in one write. Resolves to `[tails, errors]`: the tail after each
-    /// group (NaN if it failed) and `[group, code, message]` for each failure.
-    #[napi(ts_return_type = "Promise<[Float64Array, Array<[number, string, string]>]>")]
-    pub fn apply_ops_async(
-        &self,
-        env: &Env,
-        kinds: &[u8],
-        keys: Unknown<'_>,
-        payloads: Unknown<'_>,
-        group_ends: &[u32],
-        allow_null: &[u8],
-    ) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?;
-        let keys = args::array(env, &keys, "keys")?;
-        let payloads = args::array(env, &payloads, "payloads")?;
-        if keys.len() != kinds.len() || payloads.len() != kinds.len() || allow_null.len() != group_ends.len() {
-            return Err(crate::errors::invalid_value(env, "mismatched op arrays"));
-        }
-        let mut arena = Vec::new();
-        let mut ops = Vec::with_capacity(kinds.len());
-        for (i, &kind) in kinds.iter().enumerate() {
-            let (k, p) = (&keys[i], &payloads[i]);
-            ops.push(match kind {
-                OP_PUT_KEY => GroupOp::Put(args::key_hash(env, k, "key")?, args::owned_payload(env, p, &mut arena, "payload")?),
-                OP_PUT_HASH => GroupOp::Put(args::hash(env, k, "keyHash")?, args::owned_payload(env, p, &mut arena, "payload")?),
-                OP_DELETE_KEY => GroupOp::Delete(args::key_hash(env, k, "key")?),
-                OP_DELETE_HASH => GroupOp::Delete(args::hash(env, k, "keyHash")?),
-                _ => return Err(crate::errors::invalid_value(env, "unknown op kind")),
-            });
-        }
-        let bounds: Vec<(usize, usize, bool)> = group_ends
-            .iter()
-            .zip(allow_null)
-            .scan(0usize, |start, (&end, &allow)| {
-                let g = (*start, end as usize, allow != 0);
-                *start = end as usize;
-                Some(g)
-            })
-            .collect();
-        if bounds.iter().any(|&(a, b, _)| a > b || b > ops.len()) {
-            return Err(crate::errors::invalid_value(env, "bad group bounds"));
-        }
-        Ok(Job::new(move || {
-            let ops: Vec<Op> = ops
-                .iter()
-                .map(|op| match op {
-                    GroupOp::Put(h, p) => Op::Put(*h, p.get(&arena)),
-                    GroupOp::Delete(h) => Op::Delete(*h),
-                })
-                .collect();
-            let groups: Vec<(&[Op], bool)> = bounds.iter().map(|&(a, b, allow)| (&ops[a..b], allow)).collect();
-            let mut tails = Vec::with_capacity(groups.len());
-            let mut errors = Vec::new();
-            for (g, r) in s.apply_groups(&groups).into_iter().enumerate() {
-                match r {
-                    Ok(t) => tails.push(t.last().copied().unwrap_or(0) as f64),
-                    Err(e) => {
-                        tails.push(f64::NAN);
-                        errors.push((g as u32, e.code().to_owned(), e.to_string()));
-                    }
-                }
+    /// Group commit: queues `kind(keys[i], payloads[i])` (put/delete by
+    /// key/hash; `payloads` unused for deletes) as one all-or-nothing group
+    /// of the open batch (group.rs). Throws on a bad argument, queuing
+    /// nothing. The Promise settles when `flushAsync` has appended it.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn enqueue<'env>(&self, env: &'env Env, kind: u32, keys: Unknown<'env>, payloads: Unknown<'env>, allow_null: bool) -> Result<Unknown<'env>> {
+        self.get(env)?;
+        let promise = queue(env, &self.queue)?.push_group(env, kind, &keys, &payloads, allow_null)?;
+        // SAFETY: the Promise was just made in this env.
+        Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), promise) })
+    }
+
+    /// Ends the open batch of queued groups; later ones start a new batch.
+    #[napi]
+    pub fn cut_batch(&self, env: &Env) -> Result<()> {
+        queue(env, &self.queue)?.cut();
+        Ok(())
+    }
+
+    /// Appends the oldest queued batch in one write on a worker thread and
+    /// settles its groups' Promises; resolves after that.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn flush_async(&self, env: &Env) -> Result<AsyncTask<Flush>> {
+        let batch = queue(env, &self.queue)?.take();
+        match self.slot.read().unwrap_or_else(|e| e.into_inner()).clone() {
+            Some(store) => Ok(AsyncTask::new(Flush::new(store, batch))),
+            None => {
+                batch.fail(env, "ERR_STORE_CLOSED", "the store is closed");
+                Err(closed(env))
             }
-            Ok(Out::Applied(tails, errors))
-        }))
+        }
     }
 
     #[napi(ts_return_type = "Promise<number>")]

@@ -4,7 +4,7 @@
 
 use crate::store::NativeStore;
 use napi::bindgen_prelude::*;
-use napi::{sys, Env, JsValue};
+use napi::{sys, Env};
 use srd_engine::Store;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -79,14 +79,7 @@ impl Task for Job {
         Ok(match catch_unwind(AssertUnwindSafe(work)) {
             Ok(Ok(out)) => Ok(out),
             Ok(Err(e)) => Err((e.code().to_owned(), e.to_string())),
-            Err(panic) => {
-                let msg = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                Err(("ERR_INTERNAL".into(), format!("engine panic: {msg}")))
-            }
+            Err(panic) => Err(("ERR_INTERNAL".into(), format!("engine panic: {}", panic_message(&*panic)))),
         })
     }
 
@@ -98,11 +91,21 @@ impl Task for Job {
     }
 }
 
+/// The message a panic carried.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
 /// A JS Error object with `code`, as a napi-rs error that rejects with it.
 pub fn coded_error(env: &Env, code: &str, msg: &str) -> napi::Error {
-    let made = env.create_error(napi::Error::new(Status::GenericFailure, msg.to_owned())).and_then(|mut obj| {
-        obj.set_named_property("code", code)?;
-        Ok(napi::Error::from(obj.to_unknown()))
-    });
-    made.unwrap_or_else(|e| e)
+    let value = crate::errors::error_value(env, code, msg);
+    if value.is_null() {
+        return napi::Error::new(Status::GenericFailure, format!("{code}: {msg}"));
+    }
+    // SAFETY: `value` was just made in this env.
+    napi::Error::from(unsafe { Unknown::from_raw_unchecked(env.raw(), value) })
 }

@@ -1,0 +1,253 @@
+//! Group commit for the async API. Async writes are converted on the JS
+//! thread the moment they are issued and queued here, each group (a write,
+//! a batch) with its own Promise; one `Flush` task then appends a whole
+//! batch of groups on a libuv worker: one write, one index update, one fsync
+//! when durable. Each group stays all-or-nothing and fails alone.
+//!
+//! The Promises are made and settled through N-API directly: no resolve
+//! functions, no executor call, no JS array of callbacks per write (in a
+//! fresh process that JS bookkeeping cost more than the append itself).
+//! Where one batch ends (`cut`) and when it leaves (`take`) is decided by
+//! the TS write queue (src/queue.ts), which keeps batches in issue order.
+
+use crate::args::{self, Elements, Owned};
+use crate::errors::{error_value, invalid_value};
+use crate::tasks::panic_message;
+use napi::bindgen_prelude::*;
+use napi::{sys, Env};
+use srd_engine::{Op, Store};
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+use std::sync::Arc;
+
+// Op kinds, as src/queue.ts `OpKind` numbers them.
+pub const PUT_KEY: u32 = 0;
+const PUT_HASH: u32 = 1;
+const DELETE_KEY: u32 = 2;
+const DELETE_HASH: u32 = 3;
+
+enum QueuedOp {
+    Put(u64, Owned),
+    Delete(u64),
+}
+
+/// The settle handle of one group's Promise.
+struct Deferred(sys::napi_deferred);
+
+// SAFETY: a `Deferred` travels to the worker inside a `Flush` but is only
+// used on the JS thread that made it: `Flush::compute` never touches it;
+// `resolve` and `finally`, which settle it, run on that JS thread.
+unsafe impl Send for Deferred {}
+
+/// One group: ops `start..end` of its batch (`start` is the previous
+/// group's end), appended all or nothing.
+struct Group {
+    end: usize,
+    allow_null: bool,
+    deferred: Deferred,
+}
+
+/// Groups that leave in one append.
+#[derive(Default)]
+pub struct Batch {
+    ops: Vec<QueuedOp>,
+    /// Small payloads, copied (large Uint8Arrays are held by reference).
+    arena: Vec<u8>,
+    groups: Vec<Group>,
+}
+
+/// The batches of one JS handle waiting to be flushed, oldest first. Only
+/// the JS thread that owns the handle touches it.
+#[derive(Default)]
+pub struct Queue {
+    batches: VecDeque<Batch>,
+}
+
+type Outcome = std::result::Result<u64, (String, String)>;
+
+impl Queue {
+    /// Ends the batch being filled: later groups go into a new one.
+    pub fn cut(&mut self) {
+        self.batches.push_back(Batch::default());
+    }
+
+    /// The oldest batch (empty if none is queued).
+    pub fn take(&mut self) -> Batch {
+        self.batches.pop_front().unwrap_or_default()
+    }
+
+    /// Queues `put(key, payload)` (`kind` by key or by hash) or `delete(key)`
+    /// as a group of its own. Returns its Promise (of the tail after it).
+    pub fn push_one(&mut self, env: &Env, kind: u32, key: &Unknown<'_>, payload: &Unknown<'_>) -> Result<sys::napi_value> {
+        self.push(env, false, |b| {
+            let op = convert(env, kind, key, Some(payload), &mut b.arena)?;
+            b.ops.push(op);
+            Ok(())
+        })
+    }
+
+    /// Queues the ops `kind(keys[i], payloads[i])` as one all-or-nothing
+    /// group (`payloads` is ignored for deletes). If any element is invalid,
+    /// it throws and nothing is queued.
+    pub fn push_group(&mut self, env: &Env, kind: u32, keys: &Unknown<'_>, payloads: &Unknown<'_>, allow_null: bool) -> Result<sys::napi_value> {
+        let keys = Elements::of(env, keys, if kind == PUT_HASH || kind == DELETE_HASH { "keyHashes" } else { "keys" })?;
+        let payloads = if kind == PUT_KEY || kind == PUT_HASH {
+            let p = Elements::of(env, payloads, "payloads")?;
+            if p.len != keys.len {
+                return Err(invalid_value(env, "keys and payloads differ in length"));
+            }
+            Some(p)
+        } else {
+            None
+        };
+        self.push(env, allow_null, |b| {
+            b.ops.reserve(keys.len as usize);
+            for i in 0..keys.len {
+                let payload = payloads.as_ref().map(|p| p.get(i)).transpose()?;
+                let op = convert(env, kind, &keys.get(i)?, payload.as_ref(), &mut b.arena)?;
+                b.ops.push(op);
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs `fill` on the open batch and, if it succeeds, closes the ops it
+    /// added into a group with a new Promise. On failure the batch is left
+    /// as it was.
+    fn push(&mut self, env: &Env, allow_null: bool, fill: impl FnOnce(&mut Batch) -> Result<()>) -> Result<sys::napi_value> {
+        if self.batches.is_empty() {
+            self.cut();
+        }
+        let Some(b) = self.batches.back_mut() else { unreachable!("a batch was just cut") };
+        let (ops, arena) = (b.ops.len(), b.arena.len());
+        match fill(b).and_then(|()| promise(env)) {
+            Ok((deferred, promise)) => {
+                b.groups.push(Group { end: b.ops.len(), allow_null, deferred });
+                Ok(promise)
+            }
+            Err(e) => {
+                b.ops.truncate(ops);
+                b.arena.truncate(arena);
+                Err(e)
+            }
+        }
+    }
+}
+
+fn convert(env: &Env, kind: u32, key: &Unknown<'_>, payload: Option<&Unknown<'_>>, arena: &mut Vec<u8>) -> Result<QueuedOp> {
+    let payload = |arena: &mut Vec<u8>| match payload {
+        Some(p) => args::owned_payload(env, p, arena, "payload"),
+        None => Err(invalid_value(env, "a put needs a payload")),
+    };
+    Ok(match kind {
+        PUT_KEY => QueuedOp::Put(args::key_hash(env, key, "key")?, payload(arena)?),
+        PUT_HASH => QueuedOp::Put(args::hash(env, key, "keyHash")?, payload(arena)?),
+        DELETE_KEY => QueuedOp::Delete(args::key_hash(env, key, "key")?),
+        DELETE_HASH => QueuedOp::Delete(args::hash(env, key, "keyHash")?),
+        _ => return Err(invalid_value(env, "unknown op kind")),
+    })
+}
+
+fn promise(env: &Env) -> Result<(Deferred, sys::napi_value)> {
+    let (mut deferred, mut promise) = (ptr::null_mut(), ptr::null_mut());
+    // SAFETY: out-params are valid; `env` is the live env of this call.
+    let status = unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) };
+    if status != sys::Status::napi_ok {
+        return Err(Error::new(Status::GenericFailure, "cannot create a Promise"));
+    }
+    Ok((Deferred(deferred), promise))
+}
+
+/// Settles `d` with the tail or a coded error. Frees the deferred.
+fn settle(env: &Env, d: Deferred, outcome: Outcome) {
+    let mut value = ptr::null_mut();
+    // SAFETY: `env` is the live env of the JS thread that made `d` (see
+    // `Deferred`); N-API frees `d` as it settles it, and `d` is consumed here.
+    unsafe {
+        match outcome {
+            Ok(tail) => {
+                sys::napi_create_double(env.raw(), tail as f64, &mut value);
+                sys::napi_resolve_deferred(env.raw(), d.0, value);
+            }
+            Err((code, msg)) => {
+                value = error_value(env, &code, &msg);
+                sys::napi_reject_deferred(env.raw(), d.0, value);
+            }
+        }
+    }
+}
+
+impl Batch {
+    /// Rejects every group of the batch with `code`/`msg`.
+    pub fn fail(self, env: &Env, code: &str, msg: &str) {
+        for g in self.groups {
+            settle(env, g.deferred, Err((code.to_owned(), msg.to_owned())));
+        }
+    }
+}
+
+/// Appends one batch on a libuv worker, then settles its groups' Promises.
+pub struct Flush {
+    store: Arc<Store>,
+    batch: Batch,
+}
+
+impl Flush {
+    pub fn new(store: Arc<Store>, batch: Batch) -> Flush {
+        Flush { store, batch }
+    }
+
+    fn append(&self) -> Vec<Outcome> {
+        let b = &self.batch;
+        let ops: Vec<Op<'_>> = b
+            .ops
+            .iter()
+            .map(|op| match op {
+                QueuedOp::Put(h, p) => Op::Put(*h, p.get(&b.arena)),
+                QueuedOp::Delete(h) => Op::Delete(*h),
+            })
+            .collect();
+        let mut start = 0;
+        let groups: Vec<(&[Op<'_>], bool)> = b
+            .groups
+            .iter()
+            .map(|g| {
+                let ops = &ops[start..g.end];
+                start = g.end;
+                (ops, g.allow_null)
+            })
+            .collect();
+        self.store.apply_groups(&groups).into_iter().map(|r| r.map_err(|e| (e.code().to_owned(), e.to_string()))).collect()
+    }
+}
+
+#[napi_derive::napi]
+impl Task for Flush {
+    type Output = Vec<Outcome>;
+    type JsValue = ();
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        if self.batch.groups.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(catch_unwind(AssertUnwindSafe(|| self.append())).unwrap_or_else(|panic| {
+            let failed = Err(("ERR_INTERNAL".to_owned(), format!("engine panic: {}", panic_message(&*panic))));
+            vec![failed; self.batch.groups.len()]
+        }))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<()> {
+        for (g, outcome) in std::mem::take(&mut self.batch.groups).into_iter().zip(output) {
+            settle(&env, g.deferred, outcome);
+        }
+        Ok(())
+    }
+
+    /// Any group `resolve` did not reach (there should be none) is rejected,
+    /// so no Promise is left pending.
+    fn finally(self, env: Env) -> Result<()> {
+        self.batch.fail(&env, "ERR_INTERNAL", "the write task ended without a result");
+        Ok(())
+    }
+}
