@@ -821,6 +821,55 @@ test('closing the DataStore during an in-flight store.async flush: a write that 
   t.true(re.status === 'fulfilled' || re.reason?.code === 'ERR_STORE_CLOSED')
 })
 
+// Async writes are converted the moment they are issued, into a native queue.
+// An array element getter runs JS in the middle of that conversion: a write it
+// issues must be queued too (not crash, not be lost, not corrupt the group).
+test('group commit: an async write issued by an array getter during a batchDelete\'s conversion lands, and so does the batch', async (t) => {
+  const dir = tmpDir(t)
+  const a = await AsyncDataStore.open(path.join(dir, 'store.bin'))
+  t.teardown(() => a.close())
+  await a.batchWrite([
+    ['gone-1', 'x'],
+    ['gone-2', 'y'],
+  ])
+  let inner
+  const keys = ['gone-1']
+  Object.defineProperty(keys, 1, {
+    enumerable: true,
+    get() {
+      inner = a.write('from-getter', 'g')
+      return 'gone-2'
+    },
+  })
+  const outer = a.batchDelete(keys)
+  const [ri, ro] = await Promise.allSettled([inner, outer])
+  t.is(ri.status, 'fulfilled', `${ri.reason?.code} ${ri.reason?.message ?? ''}`)
+  t.is(ro.status, 'fulfilled', `${ro.reason?.code} ${ro.reason?.message ?? ''}`)
+  t.true(ri.value < ro.value, 'the getter\'s write lands first: it was queued before the batch finished converting')
+  t.is(text(await a.read('from-getter')), 'g')
+  t.false(await a.exists('gone-1'))
+  t.false(await a.exists('gone-2'))
+  t.is(ro.value, await a.fileSize())
+})
+
+test('closing the DataStore while store.async writes are queued (not yet flushed): they reject ERR_STORE_CLOSED and write nothing', async (t) => {
+  const dir = tmpDir(t)
+  const file = path.join(dir, 'store.bin')
+  const s = DataStore.open(file)
+  s.write('before', 'b')
+  const tail = s.fileSize()
+  const pending = [s.async.write('A', 'a'), s.async.batchWrite([['B', 'b']]), s.async.delete('before')]
+  s.close() // synchronously, before the microtask that flushes them
+  const settled = await Promise.allSettled(pending)
+  for (const r of settled) t.is(r.reason?.code, 'ERR_STORE_CLOSED', `${r.status} ${r.value ?? ''}`)
+  const reopened = DataStore.open(file)
+  t.teardown(() => reopened.close())
+  t.is(reopened.fileSize(), tail)
+  t.is(fs.statSync(file).size, tail)
+  t.true(reopened.exists('before'))
+  t.false(reopened.exists('A'))
+})
+
 // ---- durability -----------------------------------------------------------------
 
 test('durable: AsyncDataStore.open(path, {durable: true}) writes, batches and streams land and read back after reopen', async (t) => {

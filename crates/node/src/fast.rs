@@ -12,8 +12,8 @@
 
 use crate::args;
 use crate::errors::{closed, engine};
-use crate::group::PUT_KEY;
-use crate::store::{located, queue, SharedQueue, Slot};
+use crate::group::{borrow, SharedQueue};
+use crate::store::{located, Slot};
 use napi::bindgen_prelude::*;
 use napi::{sys, Env};
 use srd_engine::{Op, Store};
@@ -158,6 +158,6 @@ unsafe extern "C" fn write(env: sys::napi_env, info: sys::napi_callback_info) ->
 unsafe extern "C" fn enqueue_write(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: called by N-API with this callback's env and info.
     let Some(c) = (unsafe { Call::new(env, info) }) else { return ptr::null_mut() };
-    let r = c.with_store(|_| queue(&c.env, c.queue)?.push_one(&c.env, PUT_KEY, &c.args[0], &c.args[1]));
+    let r = c.with_store(|_| borrow(&c.env, c.queue)?.push_write(&c.env, &c.args[0], &c.args[1]));
     r.unwrap_or(ptr::null_mut())
 }

@@ -16,13 +16,15 @@ use crate::tasks::panic_message;
 use napi::bindgen_prelude::*;
 use napi::{sys, Env};
 use srd_engine::{Op, Store};
+use std::cell::{RefCell, RefMut};
 use std::collections::VecDeque;
+use std::rc::Rc;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::sync::Arc;
 
 // Op kinds, as src/queue.ts `OpKind` numbers them.
-pub const PUT_KEY: u32 = 0;
+const PUT_KEY: u32 = 0;
 const PUT_HASH: u32 = 1;
 const DELETE_KEY: u32 = 2;
 const DELETE_HASH: u32 = 3;
@@ -77,62 +79,82 @@ impl Queue {
         self.batches.pop_front().unwrap_or_default()
     }
 
-    /// Queues `put(key, payload)` (`kind` by key or by hash) or `delete(key)`
-    /// as a group of its own. Returns its Promise (of the tail after it).
-    pub fn push_one(&mut self, env: &Env, kind: u32, key: &Unknown<'_>, payload: &Unknown<'_>) -> Result<sys::napi_value> {
-        self.push(env, false, |b| {
-            let op = convert(env, kind, key, Some(payload), &mut b.arena)?;
-            b.ops.push(op);
-            Ok(())
-        })
-    }
-
-    /// Queues the ops `kind(keys[i], payloads[i])` as one all-or-nothing
-    /// group (`payloads` is ignored for deletes). If any element is invalid,
-    /// it throws and nothing is queued.
-    pub fn push_group(&mut self, env: &Env, kind: u32, keys: &Unknown<'_>, payloads: &Unknown<'_>, allow_null: bool) -> Result<sys::napi_value> {
-        let keys = Elements::of(env, keys, if kind == PUT_HASH || kind == DELETE_HASH { "keyHashes" } else { "keys" })?;
-        let payloads = if kind == PUT_KEY || kind == PUT_HASH {
-            let p = Elements::of(env, payloads, "payloads")?;
-            if p.len != keys.len {
-                return Err(invalid_value(env, "keys and payloads differ in length"));
-            }
-            Some(p)
-        } else {
-            None
-        };
-        self.push(env, allow_null, |b| {
-            b.ops.reserve(keys.len as usize);
-            for i in 0..keys.len {
-                let payload = payloads.as_ref().map(|p| p.get(i)).transpose()?;
-                let op = convert(env, kind, &keys.get(i)?, payload.as_ref(), &mut b.arena)?;
-                b.ops.push(op);
-            }
-            Ok(())
-        })
-    }
-
-    /// Runs `fill` on the open batch and, if it succeeds, closes the ops it
-    /// added into a group with a new Promise. On failure the batch is left
-    /// as it was.
-    fn push(&mut self, env: &Env, allow_null: bool, fill: impl FnOnce(&mut Batch) -> Result<()>) -> Result<sys::napi_value> {
+    /// The batch being filled.
+    fn open(&mut self) -> &mut Batch {
         if self.batches.is_empty() {
             self.cut();
         }
         let Some(b) = self.batches.back_mut() else { unreachable!("a batch was just cut") };
-        let (ops, arena) = (b.ops.len(), b.arena.len());
-        match fill(b).and_then(|()| promise(env)) {
-            Ok((deferred, promise)) => {
-                b.groups.push(Group { end: b.ops.len(), allow_null, deferred });
+        b
+    }
+
+    /// Queues `put(key, payload)` as a group of its own and returns its
+    /// Promise (of the tail after it). Converting a key or payload runs no
+    /// JS, so the queue may stay borrowed meanwhile.
+    pub fn push_write(&mut self, env: &Env, key: &Unknown<'_>, payload: &Unknown<'_>) -> Result<sys::napi_value> {
+        let b = self.open();
+        let arena = b.arena.len();
+        match convert(env, PUT_KEY, key, Some(payload), &mut b.arena).and_then(|op| Ok((op, promise(env)?))) {
+            Ok((op, (deferred, promise))) => {
+                b.ops.push(op);
+                b.groups.push(Group { end: b.ops.len(), allow_null: false, deferred });
                 Ok(promise)
             }
             Err(e) => {
-                b.ops.truncate(ops);
                 b.arena.truncate(arena);
                 Err(e)
             }
         }
     }
+
+    /// Appends `part`'s ops as one group settling `deferred`.
+    fn push_part(&mut self, part: Batch, allow_null: bool, deferred: Deferred) {
+        let b = self.open();
+        let base = b.arena.len();
+        b.arena.extend_from_slice(&part.arena);
+        b.ops.extend(part.ops.into_iter().map(|op| match op {
+            QueuedOp::Put(h, Owned::Arena(from, to)) => QueuedOp::Put(h, Owned::Arena(base + from, base + to)),
+            op => op,
+        }));
+        b.groups.push(Group { end: b.ops.len(), allow_null, deferred });
+    }
+}
+
+/// Queues the ops `kind(keys[i], payloads[i])` as one all-or-nothing group
+/// (`payloads` is ignored for deletes) and returns its Promise. If any
+/// element is invalid, it throws and nothing is queued. The queue is not
+/// borrowed while the arrays are read: an element getter may run JS that
+/// queues writes of its own (they land before this group).
+pub fn push_group(env: &Env, queue: &SharedQueue, kind: u32, keys: &Unknown<'_>, payloads: &Unknown<'_>, allow_null: bool) -> Result<sys::napi_value> {
+    let keys = Elements::of(env, keys, if kind == PUT_HASH || kind == DELETE_HASH { "keyHashes" } else { "keys" })?;
+    let payloads = if kind == PUT_KEY || kind == PUT_HASH {
+        let p = Elements::of(env, payloads, "payloads")?;
+        if p.len != keys.len {
+            return Err(invalid_value(env, "keys and payloads differ in length"));
+        }
+        Some(p)
+    } else {
+        None
+    };
+    let mut part = Batch { ops: Vec::with_capacity(keys.len as usize), ..Batch::default() };
+    for i in 0..keys.len {
+        let payload = payloads.as_ref().map(|p| p.get(i)).transpose()?;
+        let op = convert(env, kind, &keys.get(i)?, payload.as_ref(), &mut part.arena)?;
+        part.ops.push(op);
+    }
+    let (deferred, promise) = promise(env)?;
+    borrow(env, queue)?.push_part(part, allow_null, deferred);
+    Ok(promise)
+}
+
+/// The async writes one JS handle has queued; shared by the handle and its
+/// fast functions, on its JS thread only.
+pub type SharedQueue = Rc<RefCell<Queue>>;
+
+/// The queue, borrowed for one call. Nothing that runs JS happens while it
+/// is borrowed, so this fails only on a bug (as an error, not a panic).
+pub fn borrow<'a>(env: &Env, queue: &'a SharedQueue) -> Result<RefMut<'a, Queue>> {
+    queue.try_borrow_mut().map_err(|_| crate::errors::throw(env, "ERR_INTERNAL", "async write queue busy"))
 }
 
 fn convert(env: &Env, kind: u32, key: &Unknown<'_>, payload: Option<&Unknown<'_>>, arena: &mut Vec<u8>) -> Result<QueuedOp> {

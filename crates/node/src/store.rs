@@ -3,15 +3,13 @@
 
 use crate::args;
 use crate::errors::{closed, OrThrow};
-use crate::group::{Flush, Queue};
+use crate::group::{self, borrow, Flush, SharedQueue};
 use crate::tasks::{Job, Out};
 use crate::views;
 use napi::bindgen_prelude::*;
 use napi::Env;
 use napi_derive::napi;
 use srd_engine::{Located, Op, OpenOptions, Store, StreamWriter};
-use std::cell::RefCell;
-use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 /// Result of `locate`: the caller's view is stale or too short.
@@ -21,10 +19,6 @@ const ABSENT: f64 = -1.0;
 /// This JS handle's share of an engine; emptied by `close()`. The fast
 /// functions (fast.rs) are bound to the same slot.
 pub type Slot = std::sync::RwLock<Option<Arc<Store>>>;
-
-/// The async writes this JS handle has queued (group.rs); shared with its
-/// fast functions. JS-thread only, like the handle.
-pub type SharedQueue = Rc<RefCell<Queue>>;
 
 #[napi]
 pub struct NativeStore {
@@ -40,12 +34,6 @@ impl NativeStore {
     fn get(&self, env: &Env) -> Result<Arc<Store>> {
         self.slot.read().unwrap_or_else(|e| e.into_inner()).clone().ok_or_else(|| closed(env))
     }
-}
-
-/// The queue, borrowed for one call (an error, not a panic, if a JS
-/// callback run during a conversion re-enters it).
-pub(crate) fn queue<'a>(env: &Env, q: &'a SharedQueue) -> Result<std::cell::RefMut<'a, Queue>> {
-    q.try_borrow_mut().map_err(|_| crate::errors::invalid_value(env, "async write queued from inside another's argument conversion"))
 }
 
 pub(crate) fn located(r: Located) -> f64 {
@@ -365,7 +353,7 @@ impl NativeStore {
     #[napi(ts_return_type = "Promise<number>")]
     pub fn enqueue<'env>(&self, env: &'env Env, kind: u32, keys: Unknown<'env>, payloads: Unknown<'env>, allow_null: bool) -> Result<Unknown<'env>> {
         self.get(env)?;
-        let promise = queue(env, &self.queue)?.push_group(env, kind, &keys, &payloads, allow_null)?;
+        let promise = group::push_group(env, &self.queue, kind, &keys, &payloads, allow_null)?;
         // SAFETY: the Promise was just made in this env.
         Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), promise) })
     }
@@ -373,7 +361,7 @@ impl NativeStore {
     /// Ends the open batch of queued groups; later ones start a new batch.
     #[napi]
     pub fn cut_batch(&self, env: &Env) -> Result<()> {
-        queue(env, &self.queue)?.cut();
+        borrow(env, &self.queue)?.cut();
         Ok(())
     }
 
@@ -381,7 +369,7 @@ impl NativeStore {
     /// settles its groups' Promises; resolves after that.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn flush_async(&self, env: &Env) -> Result<AsyncTask<Flush>> {
-        let batch = queue(env, &self.queue)?.take();
+        let batch = borrow(env, &self.queue)?.take();
         match self.slot.read().unwrap_or_else(|e| e.into_inner()).clone() {
             Some(store) => Ok(AsyncTask::new(Flush::new(store, batch))),
             None => {
