@@ -379,6 +379,28 @@ test('a batch with one invalid entry writes nothing', (t) => {
     t.false(s.existsWithKeyHash(1n))
     t.false(s.existsWithKeyHash(2n))
   }
+  // batches of more than one part (converted and appended part by part): a bad
+  // entry in any part, first to last, leaves the file as it was
+  const many = []
+  for (let i = 0; i < 20_000; i++) many.push([`m${i}`, i % 3 === 0 ? Buffer.from(`v${i}`) : `v${i}`])
+  const bigCases = [
+    ['empty payload', ['n3', ''], 15_000, 'ERR_INVALID_ARG_VALUE'],
+    ['null byte payload', ['n3', new Uint8Array([0])], 4097, 'ERR_INVALID_ARG_VALUE'],
+    ['wrong payload type', ['n3', 5], 9000, 'ERR_INVALID_ARG_TYPE'],
+    ['wrong key type', [5, 'x'], 20_000, 'ERR_INVALID_ARG_TYPE'],
+    ['invalid first', ['n3', ''], 0, 'ERR_INVALID_ARG_VALUE'],
+  ]
+  const live = s.len()
+  for (const [name, bad, at, code] of bigCases) {
+    const entries = many.slice()
+    entries.splice(at, 0, bad)
+    const before = fs.readFileSync(file)
+    t.is(t.throws(() => s.batchWrite(entries), undefined, name).code, code, name)
+    t.true(fs.readFileSync(file).equals(before), name)
+    t.false(s.exists('m0'), name)
+    t.false(s.exists('m19999'), name)
+    t.is(s.len(), live, name)
+  }
   // batch deletes too
   const before = fs.readFileSync(file)
   t.throws(() => s.batchDelete(['k', 'k2', 5]))

@@ -274,6 +274,28 @@ test('batchWrite writes every entry in one call and returns the tail', (t) => {
   t.deepEqual(s.verify(), [])
 })
 
+test('a batch of 30,000 (converted and appended in parts) writes the same bytes as the same entries in batches of 1,000', (t) => {
+  const { file, store: big } = openTmp(t, 'big.bin')
+  const { file: file2, store: small } = openTmp(t, 'small.bin')
+  const entries = []
+  for (let i = 0; i < 30_000; i++) {
+    const payload = i % 3 === 0 ? `v${i}` : Buffer.alloc(1 + (i % 200), i % 251)
+    entries.push([i % 5 === 0 ? Buffer.from(`k${i % 29_000}`) : `k${i % 29_000}`, payload])
+  }
+  const tail = big.batchWrite(entries)
+  let tail2
+  for (let i = 0; i < entries.length; i += 1000) tail2 = small.batchWrite(entries.slice(i, i + 1000))
+  t.is(tail, tail2)
+  assertTail(t, big, file, tail)
+  t.true(fs.readFileSync(file).equals(fs.readFileSync(file2)))
+  t.is(big.len(), 29_000)
+  t.is(text(big.read('k1002')), 'v1002')
+  t.is(text(big.read('k29001')), null)
+  t.deepEqual(Buffer.from(big.read('k28999').bytes), Buffer.alloc(1 + (28_999 % 200), 28_999 % 251))
+  t.deepEqual(Buffer.from(big.read('k5').bytes), Buffer.alloc(1 + (29_005 % 200), 29_005 % 251), 'the later write of a key wins')
+  t.deepEqual(big.verify(), [])
+})
+
 test('batchWriteWithKeyHashes, and allowNullBytes = true writing a tombstone', (t) => {
   const { file, store: s } = openTmp(t)
   const ha = computeHash('a')

@@ -9,9 +9,10 @@
 //! - [`index`]: key hash -> live entry
 //! - [`mapping`]: the read-only engine map and the private JS views
 //! - [`store`]: writes, reads, compaction, verification
-//! - `writer`: the append path (`pwrite` at the tail, rollback)
+//! - `batch`: encoding a batch at the tail; `writer`: the append path (`pwrite` at the tail, rollback)
 //! - [`iter`], [`stream`], [`entry`], [`simd_copy`], [`error`]
 
+mod batch;
 pub mod entry;
 pub mod error;
 pub mod format;
@@ -29,5 +30,5 @@ mod writer;
 pub use entry::EntryHandle;
 pub use error::{Error, Result};
 pub use hash::{compute_hash, NamespaceHasher};
-pub use store::{Located, Op, OpenOptions, Store};
+pub use store::{Located, Op, OpenOptions, Part, Store};
 pub use stream::StreamWriter;

@@ -6,6 +6,7 @@
 //! the offsets in it point into; so it never waits on a write in progress
 //! beyond the index update itself.
 
+use crate::batch::{self, Encoder};
 use crate::entry::EntryHandle;
 use crate::error::{Error, Result};
 use crate::format::{self, Metadata, METADATA_SIZE, TOMBSTONE};
@@ -21,14 +22,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-/// Payloads at least this large are written straight from the caller's
-/// slice instead of being copied into the batch buffer.
-const DIRECT_WRITE_MIN: usize = 1 << 20;
-
-/// A batch is encoded into a buffer of about this size, written out each
-/// time it fills: the buffer stays in the CPU cache and a large batch needs
-/// no batch-sized allocation (whose fresh pages each cost a page fault).
-const WRITE_CHUNK: usize = 256 << 10;
+/// Parts of a batch given to [`Store::apply_parts`] that may wait, converted,
+/// for the writer thread (bounds the memory the producer runs ahead by).
+const PARTS_IN_FLIGHT: usize = 4;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OpenOptions {
@@ -58,6 +54,16 @@ pub enum Op<'a> {
     Put(u64, &'a [u8]),
     /// Write a tombstone if the key is live at that point; nothing otherwise.
     Delete(u64),
+}
+
+/// What the producer of a batch in parts hands over next ([`Store::apply_parts`]).
+pub enum Part<'a> {
+    /// The next puts of the batch.
+    Puts(Vec<Op<'a>>),
+    /// The batch is complete.
+    End,
+    /// The producer failed: nothing of the batch may be written.
+    Abort,
 }
 
 /// A live generation of the file: the handle maps are made from, and the
@@ -289,91 +295,86 @@ impl Store {
         }
     }
 
-    /// Writes already-validated ops at the tail, in chunks of about
-    /// [`WRITE_CHUNK`] bytes, then publishes them. `Op::Delete` of a key that is not live (in the
-    /// index or earlier in `ops`) writes nothing. Returns the tail after each
-    /// op. On an I/O error the file is cut back and nothing is published.
+    /// Writes already-validated ops at the tail (batch.rs), then publishes
+    /// them. `Op::Delete` of a key that is not live (in the index or earlier
+    /// in `ops`) writes nothing. Returns the tail after each op. On an I/O
+    /// error the file is cut back and nothing is published.
     fn append(&self, w: &mut Writer, ops: &[Op<'_>]) -> Result<Vec<u64>> {
         let base = w.tail;
-        let mut tails = Vec::with_capacity(ops.len());
         if ops.is_empty() {
-            return Ok(tails);
+            return Ok(Vec::new());
         }
-        let mut buf = Vec::with_capacity(small_batch_size(ops).min(WRITE_CHUNK + DIRECT_WRITE_MIN + 64));
-        let mut pos = base; // file offset of buf[0]
-        let mut tail = base;
-        w.append_or_roll_back(self.durable, |file| {
-            let ix = read(&self.index);
-            let index = &ix.keys;
-            // Liveness of keys written earlier in this batch, for `Op::Delete`;
-            // only kept when the batch has a delete (puts alone never read it).
-            let track = ops.iter().any(|op| matches!(op, Op::Delete(_)));
-            let mut overlay: hashbrown::HashMap<u64, bool> = hashbrown::HashMap::new();
-            let note = |overlay: &mut hashbrown::HashMap<u64, bool>, h: u64, live: bool| {
-                if track {
-                    overlay.insert(h, live);
-                }
-            };
-            for op in ops {
-                match *op {
-                    Op::Delete(h) => {
-                        let live = overlay.get(&h).copied().unwrap_or_else(|| index.contains(h));
-                        if live {
-                            tail = format::encode_tombstone(&mut buf, pos, h);
-                            note(&mut overlay, h, false);
-                        }
-                    }
-                    Op::Put(h, p) if p == TOMBSTONE => {
-                        tail = format::encode_tombstone(&mut buf, pos, h);
-                        note(&mut overlay, h, false);
-                    }
-                    Op::Put(h, p) if p.len() >= DIRECT_WRITE_MIN => {
-                        // Large payload: write it from the caller's memory.
-                        let pad = format::pad_len(tail);
-                        buf.resize(buf.len() + pad as usize, 0);
-                        file.write_all(&buf)?;
-                        file.write_all(p)?;
-                        let m = tail + pad + p.len() as u64;
-                        buf.clear();
-                        let meta = Metadata { key_hash: h, prev_offset: tail, checksum: format::checksum(p) };
-                        buf.extend_from_slice(&meta.encode());
-                        pos = m;
-                        tail = m + METADATA_SIZE as u64;
-                        note(&mut overlay, h, true);
-                    }
-                    Op::Put(h, p) => {
-                        tail = format::encode_entry(&mut buf, pos, h, p);
-                        note(&mut overlay, h, true);
-                    }
-                }
-                tails.push(tail);
-                if tail > crate::index::MAX_OFFSET {
-                    return Err(io::Error::new(io::ErrorKind::FileTooLarge, "the store would exceed 256 TiB"));
-                }
-                if buf.len() >= WRITE_CHUNK {
-                    file.write_all(&buf)?;
-                    pos += buf.len() as u64;
-                    buf.clear();
-                }
+        let deletes = ops.iter().any(|op| matches!(op, Op::Delete(_)));
+        let mut enc = Encoder::new(base, ops, deletes);
+        w.append_or_roll_back(self.durable, |file| -> io::Result<()> {
+            if deletes {
+                let ix = read(&self.index);
+                enc.push(file, ops, |h| ix.keys.contains(h))?;
+            } else {
+                enc.push(file, ops, |_| false)?;
             }
-            drop(ix);
-            file.write_all(&buf)
+            enc.finish(file)
         })?;
-        w.tail = tail;
-        // Each op's index update, read back from its tail: a put's metadata
-        // ends at its tail; a delete that wrote nothing left the tail as is.
-        let mut prev = base;
-        let updates = ops.iter().zip(&tails).filter_map(|(op, &t)| {
-            let wrote = t != prev;
-            prev = t;
-            match *op {
-                Op::Put(h, p) if p == TOMBSTONE => Some((h, None)),
-                Op::Put(h, _) => Some((h, Some(t - METADATA_SIZE as u64))),
-                Op::Delete(h) => wrote.then_some((h, None)),
+        w.tail = enc.tail;
+        self.publish(enc.tail, ops.len(), batch::updates(base, ops.iter().copied(), &enc.tails));
+        Ok(enc.tails)
+    }
+
+    /// Appends a batch of puts that the caller produces in parts: each part
+    /// is validated and written, on a second thread, while the caller
+    /// produces the next. For a caller whose conversion costs about as much
+    /// as the append (the Node binding reading JS arrays), the batch takes
+    /// about the longer of the two instead of their sum. The contract of
+    /// [`Store::apply`] holds: all or nothing. If a part is invalid or holds
+    /// a delete, the caller aborts, or an I/O error occurs, the file is cut
+    /// back and nothing is published; the caller is not asked for more parts
+    /// once the batch has failed. Returns the tail after the batch.
+    pub fn apply_parts<'a>(&self, allow_null: bool, mut next: impl FnMut() -> Part<'a>) -> Result<u64> {
+        let mut w = lock(&self.writer);
+        let base = w.tail;
+        let durable = self.durable;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Vec<Op<'a>>>>(PARTS_IN_FLIGHT);
+        let writer: &mut Writer = &mut w;
+        let written = std::thread::scope(|scope| {
+            let appender = scope.spawn(move || -> Result<(Vec<Vec<Op<'a>>>, Encoder)> {
+                let mut enc = Encoder::new(base, &[], false);
+                let mut parts = Vec::new();
+                writer.append_or_roll_back(durable, |file| {
+                    // `None`: the producer aborted.
+                    for part in rx {
+                        let ops = part.ok_or_else(|| Error::invalid("the batch was aborted"))?;
+                        validate_ops(&ops, allow_null)?;
+                        if ops.iter().any(|op| matches!(op, Op::Delete(_))) {
+                            return Err(Error::invalid("a batch given in parts holds puts only"));
+                        }
+                        enc.push(file, &ops, |_| false)?;
+                        parts.push(ops);
+                    }
+                    Ok(enc.finish(file)?)
+                })?;
+                Ok((parts, enc))
+            });
+            loop {
+                let sent = match next() {
+                    Part::Puts(ops) => tx.send(Some(ops)),
+                    Part::End => break,
+                    Part::Abort => {
+                        let _ = tx.send(None);
+                        break;
+                    }
+                };
+                if sent.is_err() {
+                    break; // the appender failed and stopped listening
+                }
             }
+            drop(tx);
+            appender.join().unwrap_or_else(|_| Err(Error::Io(io::Error::other("the batch writer thread panicked"))))
         });
-        self.publish(tail, ops.len(), updates);
-        Ok(tails)
+        let (parts, enc) = written?;
+        w.tail = enc.tail;
+        let count = enc.tails.len();
+        self.publish(enc.tail, count, batch::updates(base, parts.iter().flatten().copied(), &enc.tails));
+        Ok(enc.tail)
     }
 
     /// Makes written entries visible: index updates (about `count` of them)
@@ -743,14 +744,6 @@ fn validate_payload(payload: &[u8], allow_null: bool) -> Result<()> {
     Ok(())
 }
 
-fn small_batch_size(ops: &[Op<'_>]) -> usize {
-    ops.iter()
-        .map(|op| match op {
-            Op::Put(_, p) if p.len() < DIRECT_WRITE_MIN => p.len() + 64 + METADATA_SIZE,
-            _ => 64 + METADATA_SIZE,
-        })
-        .sum()
-}
 
 fn compact_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();

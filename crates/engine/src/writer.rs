@@ -31,11 +31,11 @@ impl Writer {
     /// `durable` and anything was written, fsyncs. On any error the file is
     /// cut back to the tail: no partial entry stays. The caller moves `tail`
     /// on success.
-    pub(crate) fn append_or_roll_back(&mut self, durable: bool, write: impl FnOnce(&mut Sink<'_>) -> io::Result<()>) -> io::Result<()> {
+    pub(crate) fn append_or_roll_back<E: From<io::Error>>(&mut self, durable: bool, write: impl FnOnce(&mut Sink<'_>) -> Result<(), E>) -> Result<(), E> {
         let mut sink = Sink { file: &self.file, pos: self.tail };
         let result = write(&mut sink);
         let end = sink.pos;
-        let result = result.and_then(|()| if durable && end != self.tail { self.sync() } else { Ok(()) });
+        let result = result.and_then(|()| if durable && end != self.tail { Ok(self.sync()?) } else { Ok(()) });
         if result.is_err() {
             let _ = self.file.set_len(self.tail);
         }

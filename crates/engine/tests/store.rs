@@ -4,7 +4,7 @@
 
 mod common;
 use common::pat;
-use srd_engine::{compute_hash, Error, OpenOptions, Store};
+use srd_engine::{compute_hash, Error, Op, OpenOptions, Part, Store};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -130,6 +130,101 @@ fn deleting_an_absent_key_writes_nothing_and_returns_the_tail() {
     let t3 = store.file_size();
     assert_eq!(store.batch_delete(&[b"b", b"b", b"missing"]).unwrap(), t3 + 21);
     assert!(store.is_empty());
+}
+
+// ---- batches given in parts ------------------------------------------------------
+
+/// `n` puts of varied sizes (a tombstone among them when `with_null`), for
+/// `apply` and `apply_parts` to write alike.
+fn varied_puts(n: u64, with_null: bool) -> Vec<(u64, Vec<u8>)> {
+    (0..n)
+        .map(|i| {
+            let payload = if with_null && i == n / 2 { vec![0u8] } else { pat(i, 1 + (i as usize * 37) % 300) };
+            (compute_hash(format!("part-{}", i % (n - 7)).as_bytes()), payload)
+        })
+        .collect()
+}
+
+fn ops(puts: &[(u64, Vec<u8>)]) -> Vec<Op<'_>> {
+    puts.iter().map(|(h, p)| Op::Put(*h, p)).collect()
+}
+
+#[test]
+fn a_batch_in_parts_writes_the_same_bytes_and_index_as_one_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (open(&dir.path().join("a.srd")), open(&dir.path().join("b.srd")));
+    for s in [&a, &b] {
+        s.write(b"before", b"x").unwrap();
+    }
+    // 3,000 puts (some keys repeated, a tombstone) in parts of 7 to 500 ops.
+    let puts = varied_puts(3_000, true);
+    let all = ops(&puts);
+    let tail = a.apply(&all, true).unwrap();
+    let mut rest: &[Op] = &all;
+    let mut size = 7;
+    let parts_tail = b
+        .apply_parts(true, || {
+            if rest.is_empty() {
+                return Part::End;
+            }
+            let (part, tail) = rest.split_at(size.min(rest.len()));
+            rest = tail;
+            size = size * 3 % 500 + 1;
+            Part::Puts(part.to_vec())
+        })
+        .unwrap();
+    assert_eq!(parts_tail, tail);
+    assert_eq!(b.file_size(), tail);
+    assert_eq!(bytes(&dir.path().join("b.srd")), bytes(&dir.path().join("a.srd")));
+    assert_eq!(b.len(), a.len());
+    for (h, _) in &puts {
+        let (x, y) = (a.read_with_key_hash(*h).unwrap(), b.read_with_key_hash(*h).unwrap());
+        assert_eq!(x.map(|e| e.payload().to_vec()), y.map(|e| e.payload().to_vec()));
+    }
+    // And it is a valid store on reopen.
+    drop(b);
+    let b = open(&dir.path().join("b.srd"));
+    assert_eq!(b.len(), a.len());
+}
+
+#[test]
+fn a_batch_in_parts_that_fails_writes_nothing_and_stops_asking_for_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let store = open(&path);
+    store.write(b"keep", b"kept").unwrap();
+    let before = bytes(&path);
+    let tail = store.file_size();
+    let puts = varied_puts(2_000, false);
+    let good = ops(&puts);
+    let empty: &[u8] = b"";
+    // Parts 0..5 are valid; part 5 holds an empty payload (invalid); a
+    // tombstone payload without allow_null; a delete; the producer aborting.
+    let bad_parts: [Vec<Op>; 4] = [vec![Op::Put(1, empty)], vec![Op::Put(2, &[0u8])], vec![Op::Delete(compute_hash(b"keep"))], Vec::new()];
+    for (case, bad) in bad_parts.into_iter().enumerate() {
+        let mut asked = 0;
+        let r = store.apply_parts(false, || {
+            asked += 1;
+            match asked {
+                1..=5 => Part::Puts(good[(asked - 1) * 300..asked * 300].to_vec()),
+                6 if case == 3 => Part::Abort,
+                6 => Part::Puts(bad.clone()),
+                7..=1000 => Part::Puts(good[1500..1800].to_vec()),
+                _ => Part::End,
+            }
+        });
+        assert_code(r, "ERR_INVALID_ARG_VALUE");
+        assert!(asked < 6 + 1 + 4 + 1, "case {case}: asked for {asked} parts after the batch failed");
+        assert_eq!(store.file_size(), tail, "case {case}");
+        assert_eq!(bytes(&path), before, "case {case}: the file changed");
+        assert_eq!(store.len(), 1, "case {case}");
+        assert!(store.read_with_key_hash(puts[0].0).unwrap().is_none(), "case {case}: an entry of the failed batch is visible");
+    }
+    // The store still takes writes at the old tail.
+    let t = store.write(b"after", b"a").unwrap();
+    assert!(t > tail);
+    drop(store);
+    assert_eq!(open(&path).len(), 2);
 }
 
 // ---- rename, copy, transfer --------------------------------------------------

@@ -7,6 +7,7 @@ use napi::bindgen_prelude::*;
 use napi::{sys, Env, JsValue};
 use srd_engine::Op;
 use std::borrow::Cow;
+use typed_arena::Arena;
 use std::ptr;
 
 fn raw(v: &Unknown<'_>) -> (sys::napi_env, sys::napi_value) {
@@ -115,37 +116,50 @@ impl<'a> Elements<'a> {
 }
 
 /// The puts of `keys[i] -> payloads[i]` (the two halves of `[key, payload]`
-/// pairs, split by the TS layer, which is faster at it than N-API calls):
-/// key hashes (of keys, or bigint hashes when `hashed`) and payload bytes.
-/// Uint8Array payloads are borrowed; string payloads are encoded into `arena`.
-pub fn puts<'a>(env: &Env, keys: &Unknown<'a>, payloads: &Unknown<'a>, hashed: bool, arena: &'a mut Vec<u8>) -> Result<Vec<Op<'a>>> {
-    let keys = Elements::of(env, keys, if hashed { "keyHashes" } else { "keys" })?;
-    let payloads = Elements::of(env, payloads, "payloads")?;
-    if keys.len != payloads.len {
-        return Err(invalid_value(env, "keys and payloads differ in length"));
-    }
-    let mut ops = Vec::with_capacity(keys.len as usize);
-    // (op index, arena range) of string payloads, filled in once the arena is complete.
-    let mut encoded = Vec::new();
-    for i in 0..keys.len {
-        let k = keys.get(i)?;
-        let h = if hashed { hash(env, &k, "keyHash")? } else { key_hash(env, &k, "key")? };
-        match bytes(env, &payloads.get(i)?, "payload")? {
-            Cow::Borrowed(p) => ops.push(Op::Put(h, p)),
-            Cow::Owned(p) => {
-                encoded.push((ops.len(), arena.len(), arena.len() + p.len()));
-                arena.extend_from_slice(&p);
-                ops.push(Op::Put(h, &[]));
-            }
+/// pairs, split by the TS layer, which is faster at it than N-API calls),
+/// read a part at a time: key hashes (of keys, or bigint hashes when
+/// `hashed`) and payload bytes. Uint8Array payloads are borrowed; string
+/// payloads are encoded into `strings`.
+pub struct Puts<'a, 'e> {
+    env: &'e Env,
+    keys: Elements<'a>,
+    payloads: Elements<'a>,
+    hashed: bool,
+    strings: &'a Arena<u8>,
+    next: u32,
+}
+
+impl<'a, 'e> Puts<'a, 'e> {
+    pub fn new(env: &'e Env, keys: &Unknown<'a>, payloads: &Unknown<'a>, hashed: bool, strings: &'a Arena<u8>) -> Result<Self> {
+        let keys = Elements::of(env, keys, if hashed { "keyHashes" } else { "keys" })?;
+        let payloads = Elements::of(env, payloads, "payloads")?;
+        if keys.len != payloads.len {
+            return Err(invalid_value(env, "keys and payloads differ in length"));
         }
+        Ok(Puts { env, keys, payloads, hashed, strings, next: 0 })
     }
-    let arena: &'a [u8] = arena;
-    for (at, from, to) in encoded {
-        if let Op::Put(h, _) = ops[at] {
-            ops[at] = Op::Put(h, &arena[from..to]);
+
+    /// How many puts there are.
+    pub fn len(&self) -> u32 {
+        self.keys.len
+    }
+
+    /// The next (up to) `max` puts; empty once all were read.
+    pub fn part(&mut self, max: u32) -> Result<Vec<Op<'a>>> {
+        let end = self.keys.len.min(self.next.saturating_add(max));
+        let mut ops = Vec::with_capacity((end - self.next) as usize);
+        for i in self.next..end {
+            let (env, k) = (self.env, self.keys.get(i)?);
+            let h = if self.hashed { hash(env, &k, "keyHash")? } else { key_hash(env, &k, "key")? };
+            let p: &'a [u8] = match bytes(env, &self.payloads.get(i)?, "payload")? {
+                Cow::Borrowed(p) => p,
+                Cow::Owned(p) => self.strings.alloc_extend(p),
+            };
+            ops.push(Op::Put(h, p));
         }
+        self.next = end;
+        Ok(ops)
     }
-    Ok(ops)
 }
 
 fn uint8array<'a>(e: sys::napi_env, value: sys::napi_value) -> Result<Option<&'a [u8]>> {

@@ -9,7 +9,8 @@ use crate::views;
 use napi::bindgen_prelude::*;
 use napi::Env;
 use napi_derive::napi;
-use srd_engine::{Located, Op, OpenOptions, Store, StreamWriter};
+use srd_engine::{Located, Op, OpenOptions, Part, Store, StreamWriter};
+use typed_arena::Arena;
 use std::sync::{Arc, Mutex};
 
 /// Result of `locate`: the caller's view is stale or too short.
@@ -34,6 +35,34 @@ impl NativeStore {
     fn get(&self, env: &Env) -> Result<Arc<Store>> {
         self.slot.read().unwrap_or_else(|e| e.into_inner()).clone().ok_or_else(|| closed(env))
     }
+}
+
+/// Puts converted per part of a batch: more than one part, and the engine
+/// appends each part on another thread while the next is converted (the
+/// conversion costs about as much as the append; measured on this machine,
+/// a 100,000-entry batch 35 -> 24 ms). One part is applied directly (a
+/// thread costs ~50 us).
+const PART: u32 = 4096;
+
+/// Applies a batch of puts, all or nothing; returns the tail.
+fn apply_puts(env: &Env, s: &Store, mut puts: args::Puts<'_, '_>, allow_null: bool) -> Result<f64> {
+    if puts.len() <= PART {
+        return Ok(s.apply(&puts.part(PART)?, allow_null).or_throw(env)? as f64);
+    }
+    let mut failed = None;
+    let r = s.apply_parts(allow_null, || match puts.part(PART) {
+        Ok(ops) if ops.is_empty() => Part::End,
+        Ok(ops) => Part::Puts(ops),
+        Err(e) => {
+            failed = Some(e);
+            Part::Abort
+        }
+    });
+    // A conversion error was thrown to JS already: it, not the abort, is the error.
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    Ok(r.or_throw(env)? as f64)
 }
 
 pub(crate) fn located(r: Located) -> f64 {
@@ -86,18 +115,14 @@ impl NativeStore {
 
     #[napi]
     pub fn batch_write(&self, env: &Env, keys: Unknown<'_>, payloads: Unknown<'_>) -> Result<f64> {
-        let s = self.get(env)?;
-        let mut arena = Vec::new();
-        let ops = args::puts(env, &keys, &payloads, false, &mut arena)?;
-        Ok(s.apply(&ops, false).or_throw(env)? as f64)
+        let strings = Arena::new();
+        apply_puts(env, &*self.get(env)?, args::Puts::new(env, &keys, &payloads, false, &strings)?, false)
     }
 
     #[napi]
     pub fn batch_write_with_key_hashes(&self, env: &Env, key_hashes: Unknown<'_>, payloads: Unknown<'_>, allow_null_bytes: bool) -> Result<f64> {
-        let s = self.get(env)?;
-        let mut arena = Vec::new();
-        let ops = args::puts(env, &key_hashes, &payloads, true, &mut arena)?;
-        Ok(s.apply(&ops, allow_null_bytes).or_throw(env)? as f64)
+        let strings = Arena::new();
+        apply_puts(env, &*self.get(env)?, args::Puts::new(env, &key_hashes, &payloads, true, &strings)?, allow_null_bytes)
     }
 
     #[napi]
