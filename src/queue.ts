@@ -48,19 +48,22 @@ export class WriteQueue {
   /** Queues `write(key, payload)` as a group of its own; resolves to the tail
    * after it. Throws (queuing nothing) on a bad argument. */
   write(key: unknown, payload: unknown): Promise<number> {
-    const open = this.#open
-    if (open !== null && open.groups < MAX_GROUPS_PER_APPEND) open.groups++
-    else this.#openBatch()
+    this.#join()
     return this.#enqueueWrite(key, payload)
   }
 
   /** Queues one group of ops (all or nothing); resolves to the tail after it.
    * Throws (queuing nothing) on a bad argument. */
   group(kind: OpKind, keys: unknown, payloads: unknown, allowNull = false): Promise<number> {
+    this.#join()
+    return this.native.enqueue(kind, keys, payloads, allowNull)
+  }
+
+  /** Counts one more group in the open batch, or opens one. */
+  #join(): void {
     const open = this.#open
     if (open !== null && open.groups < MAX_GROUPS_PER_APPEND) open.groups++
     else this.#openBatch()
-    return this.native.enqueue(kind, keys, payloads, allowNull)
   }
 
   /** Starts a batch (natively too) for the next groups; a queued batch is

@@ -112,6 +112,10 @@ pub struct Store {
     generation_id: AtomicU64,
     /// The published tail: every byte below it is written and indexed.
     tail: AtomicU64,
+    /// The thread running the producer of an [`Store::apply_parts`] (see
+    /// `this_thread`), 0 if none: it holds the writer lock, so a write it
+    /// attempted would wait on itself forever; it gets an error instead.
+    producer: std::sync::atomic::AtomicUsize,
     /// The file was created by this open and its directory entry is not yet
     /// known durable; the next `sync()` fsyncs the directory too.
     dir_unsynced: std::sync::atomic::AtomicBool,
@@ -123,6 +127,28 @@ impl Drop for Store {
         let w = self.writer.get_mut().unwrap_or_else(|e| e.into_inner());
         registry::release(me, &w.file, &self.path);
     }
+}
+
+/// Marks the calling thread as the producer of a batch until dropped.
+struct Producing<'s>(&'s std::sync::atomic::AtomicUsize);
+
+impl<'s> Producing<'s> {
+    fn mark(producer: &'s std::sync::atomic::AtomicUsize) -> Self {
+        producer.store(this_thread(), Ordering::Release);
+        Producing(producer)
+    }
+}
+
+impl Drop for Producing<'_> {
+    fn drop(&mut self) {
+        self.0.store(0, Ordering::Release);
+    }
+}
+
+/// A number unique to the calling thread while it runs (never 0).
+fn this_thread() -> usize {
+    thread_local!(static MARK: u8 = const { 0 });
+    MARK.with(|m| m as *const u8 as usize)
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -227,7 +253,16 @@ impl Store {
             index: RwLock::new(Indexed { keys: index, map: Arc::new(map) }),
             generation: RwLock::new(generation),
             tail: AtomicU64::new(valid),
+            producer: std::sync::atomic::AtomicUsize::new(0),
         })
+    }
+
+    /// The writer lock, for a write.
+    fn writer(&self) -> Result<MutexGuard<'_, Writer>> {
+        if self.producer.load(Ordering::Acquire) == this_thread() {
+            return Err(Error::invalid("cannot write to a store from inside the production of a batch for it"));
+        }
+        Ok(lock(&self.writer))
     }
 
     pub fn path(&self) -> &Path {
@@ -242,7 +277,7 @@ impl Store {
     /// Returns the tail after the batch.
     pub fn apply(&self, ops: &[Op<'_>], allow_null: bool) -> Result<u64> {
         validate_ops(ops, allow_null)?;
-        let mut w = lock(&self.writer);
+        let mut w = self.writer()?;
         let tails = self.append(&mut w, ops)?;
         Ok(tails.last().copied().unwrap_or(w.tail))
     }
@@ -264,7 +299,13 @@ impl Store {
                 Err(e) => results.push(Some(Err(e))),
             }
         }
-        let mut w = lock(&self.writer);
+        let mut w = match self.writer() {
+            Ok(w) => w,
+            Err(e) => {
+                let msg = e.to_string();
+                return results.into_iter().map(|r| r.unwrap_or_else(|| Err(Error::invalid(msg.clone())))).collect();
+            }
+        };
         let base = w.tail;
         match self.append(&mut w, &ops) {
             Ok(tails) => {
@@ -330,7 +371,7 @@ impl Store {
     /// back and nothing is published; the caller is not asked for more parts
     /// once the batch has failed. Returns the tail after the batch.
     pub fn apply_parts<'a>(&self, allow_null: bool, mut next: impl FnMut() -> Part<'a>) -> Result<u64> {
-        let mut w = lock(&self.writer);
+        let mut w = self.writer()?;
         let base = w.tail;
         let durable = self.durable;
         let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Vec<Op<'a>>>>(PARTS_IN_FLIGHT);
@@ -354,6 +395,7 @@ impl Store {
                 })?;
                 Ok((parts, enc))
             });
+            let _producing = Producing::mark(&self.producer);
             loop {
                 let sent = match next() {
                     Part::Puts(ops) => tx.send(Some(ops)),
@@ -456,7 +498,7 @@ impl Store {
     /// fsync of the file's data (and of its directory, once, if this open
     /// created the file): everything written so far survives power loss.
     pub fn sync(&self) -> Result<()> {
-        let w = lock(&self.writer);
+        let w = self.writer()?;
         w.sync()?;
         if self.dir_unsynced.swap(false, Ordering::AcqRel) {
             sync_dir(&self.path);
@@ -647,7 +689,7 @@ impl Store {
     /// views taken before keep the old generation's maps (the old file stays
     /// mapped until they are gone; it is never truncated).
     pub fn compact(self: &Arc<Self>) -> Result<()> {
-        let mut w = lock(&self.writer);
+        let mut w = self.writer()?;
         let tmp_path = compact_path(&self.path);
         let result = (|| -> Result<(File, u64)> {
             let mut tmp = FsOpenOptions::new().read(true).write(true).create(true).truncate(true).open(&tmp_path)?;
@@ -703,7 +745,7 @@ impl Store {
 
     /// Appends a streamed entry whose payload is in `spool`. Used by `StreamWriter::finish`.
     pub(crate) fn append_spooled(&self, key_hash: u64, spool: &mut crate::stream::Spool, len: u64, crc: u32) -> Result<u64> {
-        let mut w = lock(&self.writer);
+        let mut w = self.writer()?;
         let base = w.tail;
         let pad = format::pad_len(base);
         let m = base + pad + len;

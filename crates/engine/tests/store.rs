@@ -227,6 +227,39 @@ fn a_batch_in_parts_that_fails_writes_nothing_and_stops_asking_for_parts() {
     assert_eq!(open(&path).len(), 2);
 }
 
+#[test]
+fn a_write_from_inside_the_production_of_a_batch_fails_instead_of_deadlocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("s.srd"));
+    let puts = varied_puts(100, false);
+    let all = ops(&puts);
+    let mut asked = 0;
+    let mut inner = Vec::new();
+    let tail = store
+        .apply_parts(false, || {
+            asked += 1;
+            // The producer's thread holds the writer lock: each of these
+            // would wait on itself.
+            inner.push(store.write(b"inner", b"x").map(|_| ()));
+            inner.push(store.apply(&[Op::Put(9, b"y")], false).map(|_| ()));
+            inner.push(store.sync());
+            match asked {
+                1 => Part::Puts(all[..50].to_vec()),
+                2 => Part::Puts(all[50..].to_vec()),
+                _ => Part::End,
+            }
+        })
+        .unwrap();
+    assert_eq!(inner.len(), 9);
+    for r in inner {
+        assert_code(r, "ERR_INVALID_ARG_VALUE");
+    }
+    assert_eq!(store.file_size(), tail);
+    assert!(store.read(b"inner").unwrap().is_none());
+    // Outside of it, the same thread writes again.
+    assert!(store.write(b"after", b"z").unwrap() > tail);
+}
+
 // ---- rename, copy, transfer --------------------------------------------------
 
 #[test]

@@ -3,14 +3,15 @@
 use napi::{sys, Env, Status};
 use std::ptr;
 
-/// Throws `code`/`msg` as a JS Error and returns the marker error napi-rs
-/// expects after a throw (a pending exception is not thrown twice).
+/// Throws `code`/`msg` as a JS Error (see `error_value`) and returns the
+/// marker error napi-rs expects after a throw (a pending exception is not
+/// thrown twice).
 pub fn throw(env: &Env, code: &str, msg: &str) -> napi::Error {
-    let _ = if code == "ERR_INVALID_ARG_TYPE" {
-        env.throw_type_error(msg, Some(code))
-    } else {
-        env.throw_error(msg, Some(code))
-    };
+    let value = error_value(env, code, msg);
+    if !value.is_null() {
+        // SAFETY: `value` was just made in this env, on its JS thread.
+        unsafe { sys::napi_throw(env.raw(), value) };
+    }
     napi::Error::new(Status::PendingException, msg.to_owned())
 }
 

@@ -16,9 +16,6 @@ pub enum Out {
     Bool(bool),
     Numbers(Vec<f64>),
     Store(Arc<Store>),
-    /// Group commit: the tail after each group (NaN if it failed), and the
-    /// failures as `(group, code, message)`.
-    Applied(Vec<f64>, Vec<(u32, String, String)>),
     /// `(keyHash, offset)` of corrupt entries.
     Corrupt(Vec<(u64, u64)>),
 }
@@ -45,7 +42,6 @@ impl ToNapiValue for JsOut {
                 Out::Bool(b) => bool::to_napi_value(env, b),
                 Out::Numbers(v) => Vec::<f64>::to_napi_value(env, v),
                 Out::Store(s) => NativeStore::to_napi_value(env, NativeStore::from_arc(s)),
-                Out::Applied(tails, errors) => <(Float64Array, Vec<(u32, String, String)>)>::to_napi_value(env, (Float64Array::new(tails), errors)),
                 Out::Corrupt(v) => {
                     let items: Vec<(BigInt, f64)> = v.into_iter().map(|(h, m)| (BigInt::from(h), m as f64)).collect();
                     Vec::to_napi_value(env, items)
