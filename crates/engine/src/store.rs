@@ -369,46 +369,20 @@ impl Store {
     /// [`Store::apply`] holds: all or nothing. If a part is invalid or holds
     /// a delete, the caller aborts, or an I/O error occurs, the file is cut
     /// back and nothing is published; the caller is not asked for more parts
-    /// once the batch has failed. Returns the tail after the batch.
+    /// once the batch has failed (nor at all if no thread can be started:
+    /// the OS error is returned). Returns the tail after the batch.
     pub fn apply_parts<'a>(&self, allow_null: bool, mut next: impl FnMut() -> Part<'a>) -> Result<u64> {
         let mut w = self.writer()?;
         let base = w.tail;
         let durable = self.durable;
+        let _producing = Producing::mark(&self.producer);
         let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Vec<Op<'a>>>>(PARTS_IN_FLIGHT);
         let writer: &mut Writer = &mut w;
         let written = std::thread::scope(|scope| {
-            let appender = scope.spawn(move || -> Result<(Vec<Vec<Op<'a>>>, Encoder)> {
-                let mut enc = Encoder::new(base, &[], false);
-                let mut parts = Vec::new();
-                writer.append_or_roll_back(durable, |file| {
-                    // `None`: the producer aborted.
-                    for part in rx {
-                        let ops = part.ok_or_else(|| Error::invalid("the batch was aborted"))?;
-                        validate_ops(&ops, allow_null)?;
-                        if ops.iter().any(|op| matches!(op, Op::Delete(_))) {
-                            return Err(Error::invalid("a batch given in parts holds puts only"));
-                        }
-                        enc.push(file, &ops, |_| false)?;
-                        parts.push(ops);
-                    }
-                    Ok(enc.finish(file)?)
-                })?;
-                Ok((parts, enc))
-            });
-            let _producing = Producing::mark(&self.producer);
-            loop {
-                let sent = match next() {
-                    Part::Puts(ops) => tx.send(Some(ops)),
-                    Part::End => break,
-                    Part::Abort => {
-                        let _ = tx.send(None);
-                        break;
-                    }
-                };
-                if sent.is_err() {
-                    break; // the appender failed and stopped listening
-                }
-            }
+            // No thread to be had (resource limits): the batch fails, writing nothing.
+            let appender = std::thread::Builder::new().spawn_scoped(scope, move || write_parts(writer, durable, base, allow_null, rx))?;
+            // A failed send: the appender failed and stopped listening.
+            produce(&mut next, |part| tx.send(part).is_ok());
             drop(tx);
             appender.join().unwrap_or_else(|_| Err(Error::Io(io::Error::other("the batch writer thread panicked"))))
         });
@@ -765,6 +739,52 @@ impl Store {
     pub(crate) fn dir(&self) -> PathBuf {
         self.path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
     }
+}
+
+/// Hands the parts of a producer to `take` (`None` if it aborts) until it
+/// ends, aborts, or `take` refuses one.
+fn produce<'a>(mut next: impl FnMut() -> Part<'a>, mut take: impl FnMut(Option<Vec<Op<'a>>>) -> bool) {
+    loop {
+        match next() {
+            Part::Puts(ops) => {
+                if !take(Some(ops)) {
+                    return;
+                }
+            }
+            Part::End => return,
+            Part::Abort => {
+                take(None);
+                return;
+            }
+        }
+    }
+}
+
+/// Validates and writes the parts of a batch at `base` as they come
+/// (`None`: the producer aborted); on any failure the file is cut back.
+/// Returns the parts (for the index) and the encoder (for the tails).
+fn write_parts<'a>(
+    writer: &mut Writer,
+    durable: bool,
+    base: u64,
+    allow_null: bool,
+    parts: impl IntoIterator<Item = Option<Vec<Op<'a>>>>,
+) -> Result<(Vec<Vec<Op<'a>>>, Encoder)> {
+    let mut enc = Encoder::new(base, &[], false);
+    let mut kept = Vec::new();
+    writer.append_or_roll_back(durable, |file| {
+        for part in parts {
+            let ops = part.ok_or_else(|| Error::invalid("the batch was aborted"))?;
+            validate_ops(&ops, allow_null)?;
+            if ops.iter().any(|op| matches!(op, Op::Delete(_))) {
+                return Err(Error::invalid("a batch given in parts holds puts only"));
+            }
+            enc.push(file, &ops, |_| false)?;
+            kept.push(ops);
+        }
+        Ok(enc.finish(file)?)
+    })?;
+    Ok((kept, enc))
 }
 
 fn validate_ops(ops: &[Op<'_>], allow_null: bool) -> Result<()> {
