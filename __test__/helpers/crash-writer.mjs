@@ -8,7 +8,7 @@
 //   node crash-writer.mjs FILE MODE VERSION_BASE SEED
 //
 // MODE: single (sync write/delete, now and then a compaction), batch (sync
-// batchWrite / batchDelete), async (AsyncDataStore, bursts of concurrent
+// batchWrite / batchDelete, now and then of more than 4,096 entries), async (AsyncDataStore, bursts of concurrent
 // writes and deletes coalesced by group commit).
 // Lines: `READY`; `I <op> w <key> <version>` and `I <op> d <key>` (issued);
 // `A <op>` (acknowledged); `C` / `c` (compaction started / done).
@@ -65,6 +65,18 @@ async function runBatch() {
   const store = DataStore.open(file)
   out('READY')
   for (;;) {
+    if (rand(20) === 0) {
+      // A batch of more than one part (the binding converts and appends it
+      // part by part, on two threads); keys may repeat: the later one wins.
+      const ops = []
+      for (let i = 4097 + rand(4000); i > 0; i--) {
+        const k = key()
+        ops.push([k, ...issueWrite(k)])
+      }
+      store.batchWrite(ops.map(([k, , p]) => [k, p]))
+      for (const [, id] of ops) out(`A ${id}`)
+      continue
+    }
     const n = 1 + rand(40)
     const keys = new Set()
     while (keys.size < n) keys.add(key())
