@@ -6,7 +6,7 @@
 // Every engine runs every row in one run, on the same data (bench/data.mjs,
 // fixed seeds), in fresh directories on the same disk, each task in its own
 // child process (bench/worker.mjs). Each figure is the median of BENCH_REPS
-// (default 3) repetitions; repetitions are interleaved across engines so
+// (default 5) repetitions; repetitions are interleaved across engines so
 // background noise hits all of them alike. Ratios are ours / peer for rates
 // and peer / ours for times and sizes: > 1 always means we are better.
 //
@@ -14,7 +14,7 @@
 // (`node bench/run.mjs --render` rewrites the last two from the first).
 //
 // Environment:
-//   BENCH_REPS=3          repetitions per row
+//   BENCH_REPS=5          repetitions per row
 //   BENCH_DIR=<dir>       where the temporary stores go (default: os.tmpdir())
 //   BENCH_SKIP_RUST=1     skip the Rust engine-vs-crate section
 //   BENCH_QUICK=1         small sizes, for checking the harness only
@@ -32,7 +32,7 @@ const started = performance.now()
 const startedAt = new Date()
 
 const QUICK = process.env.BENCH_QUICK === '1'
-const REPS = Math.max(1, Number(process.env.BENCH_REPS || 3))
+const REPS = Math.max(1, Number(process.env.BENCH_REPS || 5))
 const N = QUICK ? 10_000 : 100_000 // keys of every row but reopen-1M and memory
 const N_DURABLE = QUICK ? 200 : 2_000 // fsync per write is slow: fewer keys, same data
 const N_ASYNC = QUICK ? 2_000 : 10_000
