@@ -29,7 +29,7 @@ export declare class NativeStore {
   close(): void
   get closed(): boolean
   /** `[locate, locateWithKeyHash, write, enqueueWrite]`: raw functions bound to this handle (fast.rs). */
-  fastFunctions(): [(key: unknown, generation: number, viewLen: number) => number, (keyHash: unknown, generation: number, viewLen: number) => number, (key: unknown, payload: unknown) => number, (key: unknown, payload: unknown) => Promise<number>]
+  fastFunctions(): [(key: unknown) => number, (keyHash: unknown) => number, (key: unknown, payload: unknown) => number, (key: unknown, payload: unknown) => Promise<number>]
   get path(): string
   writeWithKeyHash(hash: unknown, payload: unknown): number
   batchWrite(keys: unknown, payloads: unknown): number

@@ -296,6 +296,25 @@ test('a batch of 30,000 (converted and appended in parts) writes the same bytes 
   t.deepEqual(big.verify(), [])
 })
 
+// The native handle checks each located offset against the view it last
+// handed out; every JS object wrapping one handle must read through that view.
+test('two DataStore objects over one native handle read the right bytes through growth and compaction', (t) => {
+  const { store: a } = openTmp(t)
+  const b = new DataStore(a.native)
+  a.write('k1', 'one')
+  t.is(text(b.read('k1')), 'one')
+  for (let i = 0; i < 2000; i++) a.write(`x${i}`, Buffer.alloc(100, i % 256))
+  t.deepEqual(Buffer.from(b.read('x1999').bytes), Buffer.alloc(100, 1999 % 256))
+  t.deepEqual(Buffer.from(a.read('x1999').bytes), Buffer.alloc(100, 1999 % 256))
+  t.is(text(a.read('k1')), 'one')
+  a.write('x7', 'late')
+  a.compact()
+  t.is(text(b.read('x7')), 'late')
+  t.deepEqual(Buffer.from(a.read('x5').bytes), Buffer.alloc(100, 5))
+  t.true(b.exists('x1999'))
+  t.false(a.exists('nope'))
+})
+
 test('batchWriteWithKeyHashes, and allowNullBytes = true writing a tombstone', (t) => {
   const { file, store: s } = openTmp(t)
   const ha = computeHash('a')

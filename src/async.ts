@@ -90,14 +90,14 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   static async open(path: string, options?: OpenOptions): Promise<AsyncDataStore> {
     const opts = checkOptions(options)
     const handle = await native.NativeStore.openAsync(checkPath(path), true, opts.repair === true, opts.durable === true)
-    return new AsyncDataStore(handle, new ViewState(handle), opts.verifyReads === true)
+    return new AsyncDataStore(handle, ViewState.of(handle), opts.verifyReads === true)
   }
 
   /** As `open`, but rejects with `ENOENT` if the file is missing. */
   static async openExisting(path: string, options?: OpenOptions): Promise<AsyncDataStore> {
     const opts = checkOptions(options)
     const handle = await native.NativeStore.openAsync(checkPath(path), false, opts.repair === true, opts.durable === true)
-    return new AsyncDataStore(handle, new ViewState(handle), opts.verifyReads === true)
+    return new AsyncDataStore(handle, ViewState.of(handle), opts.verifyReads === true)
   }
 
   /** @internal */

@@ -98,8 +98,8 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
   readonly views: ViewState
   /** @internal */
   readonly verifyReads: boolean
-  readonly #locate: (key: unknown, generation: number, viewLen: number) => number
-  readonly #locateWithKeyHash: (keyHash: unknown, generation: number, viewLen: number) => number
+  readonly #locate: (key: unknown) => number
+  readonly #locateWithKeyHash: (keyHash: unknown) => number
   readonly #write: (key: unknown, payload: unknown) => number
   #async: AsyncDataStore | undefined
 
@@ -107,7 +107,7 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
   constructor(handle: Native, options: OpenOptions = {}) {
     if (!(handle instanceof native.NativeStore)) throw typeError('use DataStore.open(path) to open a store')
     this.native = handle
-    this.views = new ViewState(handle)
+    this.views = ViewState.of(handle)
     this.verifyReads = options.verifyReads === true
     ;[this.#locate, this.#locateWithKeyHash, this.#write] = handle.fastFunctions()
   }
@@ -219,21 +219,22 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
   // ---- reader ----
 
   exists(key: Key): boolean {
-    // Any view: -1 means absent; an offset or "refresh the view" (-2) means live.
-    return this.#locate(key, -1, 0) !== -1
+    // -1 means absent; an offset or "refresh the view" (-2) means live.
+    return this.#locate(key) !== -1
   }
 
   existsWithKeyHash(keyHash: bigint): boolean {
-    return this.#locateWithKeyHash(keyHash, -1, 0) !== -1
+    return this.#locateWithKeyHash(keyHash) !== -1
   }
 
   /** The live entry of `key`, or `null`. Its `bytes` are a view of the mapped file. */
   read(key: Key, options?: ReadOptions): EntryHandle | null {
+    // Located in the view this handle last fetched (`views.current`): -2 asks for a newer one.
     let view = this.views.current
-    let m = this.#locate(key, view.generation, view.length)
+    let m = this.#locate(key)
     while (m === -2) {
       view = this.views.refresh()
-      m = this.#locate(key, view.generation, view.length)
+      m = this.#locate(key)
     }
     const handle = m < 0 ? null : view.handle(m)
     return this.verifyReads || checkReadOptions(options)?.verify === true ? ensureVerified(handle) : handle
@@ -241,10 +242,10 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
 
   readWithKeyHash(keyHash: bigint, options?: ReadOptions): EntryHandle | null {
     let view = this.views.current
-    let m = this.#locateWithKeyHash(keyHash, view.generation, view.length)
+    let m = this.#locateWithKeyHash(keyHash)
     while (m === -2) {
       view = this.views.refresh()
-      m = this.#locateWithKeyHash(keyHash, view.generation, view.length)
+      m = this.#locateWithKeyHash(keyHash)
     }
     const handle = m < 0 ? null : view.handle(m)
     return this.verifyReads || checkReadOptions(options)?.verify === true ? ensureVerified(handle) : handle

@@ -27,11 +27,27 @@ export class View {
 
 const EMPTY = new View(new ArrayBuffer(0), -1)
 
-/** The current view of one store, replaced (never mutated) when it is stale. */
+const STATES = new WeakMap<Native, ViewState>()
+
+/**
+ * The current view of one native handle, replaced (never mutated) when it
+ * is stale. One per handle (`of`): the handle's `locate` checks offsets
+ * against the view it last handed out, which must be `current`.
+ */
 export class ViewState {
   current: View = EMPTY
 
-  constructor(private readonly store: Native) {}
+  private constructor(private readonly store: Native) {}
+
+  /** The view state of `store` (every wrapper of one handle shares it). */
+  static of(store: Native): ViewState {
+    let state = STATES.get(store)
+    if (state === undefined) {
+      state = new ViewState(store)
+      STATES.set(store, state)
+    }
+    return state
+  }
 
   /** Replaces the current view by one covering the whole file now. */
   refresh(): View {

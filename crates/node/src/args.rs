@@ -213,17 +213,6 @@ fn string_bytes(e: sys::napi_env, value: sys::napi_value, len: Option<usize>) ->
     Ok(buf)
 }
 
-/// A `number` argument.
-pub fn number(env: &Env, v: &Unknown<'_>, what: &str) -> Result<f64> {
-    let (e, value) = raw(v);
-    let mut out = 0f64;
-    // SAFETY: `value` is a live value; napi reports a non-number as an error status.
-    if unsafe { sys::napi_get_value_double(e, value, &mut out) } != sys::Status::napi_ok {
-        return Err(invalid_type(env, &format!("{what} must be a number")));
-    }
-    Ok(out)
-}
-
 /// Payload bytes owned for a worker thread: small ones copied into one
 /// arena, large Uint8Arrays kept by reference (no copy on the JS thread).
 pub enum Owned {

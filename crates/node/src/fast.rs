@@ -18,24 +18,32 @@ use napi::bindgen_prelude::*;
 use napi::{sys, Env};
 use srd_engine::{Op, Store};
 use std::ffi::c_void;
+use std::cell::Cell;
 use std::ptr;
+use std::rc::Rc;
 use std::sync::Arc;
 
 type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
 
-/// What a function is bound to: one JS handle's slot and async write queue.
+/// The view of the file this JS handle reads through, as `(generation,
+/// length)`: recorded by `NativeStore.view()`, which is how the TS layer gets
+/// a new one, so `locate` needs no arguments to check it.
+pub type Seen = Rc<Cell<(u64, u64)>>;
+
+/// What a function is bound to: one JS handle's slot, async write queue and view.
 struct Bound {
     slot: Arc<Slot>,
     queue: SharedQueue,
+    seen: Seen,
 }
 
-/// `[locate, locateWithKeyHash, write, enqueueWrite]` bound to `slot` and
-/// `queue` (see each callback).
-pub fn functions<'env>(env: &'env Env, slot: &Arc<Slot>, queue: &SharedQueue) -> Result<Array<'env>> {
+/// `[locate, locateWithKeyHash, write, enqueueWrite]` bound to `slot`,
+/// `queue` and `seen` (see each callback).
+pub fn functions<'env>(env: &'env Env, slot: &Arc<Slot>, queue: &SharedQueue, seen: &Seen) -> Result<Array<'env>> {
     let fns: [(&str, Callback); 4] = [("locate", locate_key), ("locateWithKeyHash", locate_hash), ("write", write), ("enqueueWrite", enqueue_write)];
     let mut out = env.create_array(fns.len() as u32)?;
     for (i, (name, cb)) in fns.into_iter().enumerate() {
-        out.set(i as u32, bound(env, name, cb, Bound { slot: slot.clone(), queue: queue.clone() })?)?;
+        out.set(i as u32, bound(env, name, cb, Bound { slot: slot.clone(), queue: queue.clone(), seen: seen.clone() })?)?;
     }
     Ok(out)
 }
@@ -71,15 +79,16 @@ struct Call<'a> {
     env: Env,
     slot: &'a Slot,
     queue: &'a SharedQueue,
-    args: [Unknown<'a>; 3],
+    seen: &'a Seen,
+    args: [Unknown<'a>; 2],
 }
 
 impl<'a> Call<'a> {
     /// # Safety
     /// `env` and `info` must be the ones N-API passed to a callback made by `bound`.
     unsafe fn new(env: sys::napi_env, info: sys::napi_callback_info) -> Option<Call<'a>> {
-        let mut argc = 3usize;
-        let mut argv = [ptr::null_mut(); 3];
+        let mut argc = 2usize;
+        let mut argv = [ptr::null_mut(); 2];
         let mut data = ptr::null_mut();
         // SAFETY: argv has room for argc values; missing ones are filled with undefined.
         let status = unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), &mut data) };
@@ -90,7 +99,7 @@ impl<'a> Call<'a> {
         let args = argv.map(|v| unsafe { Unknown::from_raw_unchecked(env, v) });
         // SAFETY: `data` is the Box<Bound> of `bound`, alive while the function is.
         let to = unsafe { &*(data as *const Bound) };
-        Some(Call { env: Env::from_raw(env), slot: &to.slot, queue: &to.queue, args })
+        Some(Call { env: Env::from_raw(env), slot: &to.slot, queue: &to.queue, seen: &to.seen, args })
     }
 
     /// Runs `f` on the live store (the slot stays read-locked, so a
@@ -98,10 +107,6 @@ impl<'a> Call<'a> {
     fn with_store<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
         let guard = self.slot.read().unwrap_or_else(|e| e.into_inner());
         f(guard.as_deref().ok_or_else(|| closed(&self.env))?)
-    }
-
-    fn number(&self, at: usize) -> Result<f64> {
-        args::number(&self.env, &self.args[at], "argument")
     }
 
     fn finish(&self, r: Result<f64>) -> sys::napi_value {
@@ -115,14 +120,14 @@ impl<'a> Call<'a> {
     }
 }
 
-/// `locate(key, generation, viewLen)`: the metadata offset of `key`'s live
-/// entry in the caller's view; -1 absent; -2 refresh the view.
+/// `locate(key)`: the metadata offset of `key`'s live entry in this
+/// handle's view (`Seen`); -1 absent; -2 refresh the view.
 unsafe extern "C" fn locate_key(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: called by N-API with this callback's env and info.
     unsafe { locate(env, info, |env, v| args::key_hash(env, v, "key")) }
 }
 
-/// `locateWithKeyHash(keyHash, generation, viewLen)`.
+/// `locateWithKeyHash(keyHash)`.
 unsafe extern "C" fn locate_hash(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: called by N-API with this callback's env and info.
     unsafe { locate(env, info, |env, v| args::hash(env, v, "keyHash")) }
@@ -135,7 +140,8 @@ unsafe fn locate(env: sys::napi_env, info: sys::napi_callback_info, key: impl Fn
     let Some(c) = (unsafe { Call::new(env, info) }) else { return ptr::null_mut() };
     let r = c.with_store(|s| {
         let h = key(&c.env, &c.args[0])?;
-        Ok(located(s.locate(h, c.number(1)? as u64, c.number(2)? as u64)))
+        let (generation, len) = c.seen.get();
+        Ok(located(s.locate(h, generation, len)))
     });
     c.finish(r)
 }

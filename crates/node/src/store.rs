@@ -3,6 +3,7 @@
 
 use crate::args;
 use crate::errors::{closed, OrThrow};
+use crate::fast::Seen;
 use crate::group::{self, borrow, Flush, SharedQueue};
 use crate::tasks::{Job, Out};
 use crate::views;
@@ -11,7 +12,11 @@ use napi::Env;
 use napi_derive::napi;
 use srd_engine::{Located, Op, OpenOptions, Part, Store, StreamWriter};
 use typed_arena::Arena;
+use std::cell::Cell;
 use std::sync::{Arc, Mutex};
+
+/// The view a handle has before its first `view()`: none.
+const NO_VIEW: (u64, u64) = (u64::MAX, 0);
 
 /// Result of `locate`: the caller's view is stale or too short.
 const REFRESH: f64 = -2.0;
@@ -25,11 +30,12 @@ pub type Slot = std::sync::RwLock<Option<Arc<Store>>>;
 pub struct NativeStore {
     slot: Arc<Slot>,
     queue: SharedQueue,
+    seen: Seen,
 }
 
 impl NativeStore {
     pub(crate) fn from_arc(store: Arc<Store>) -> Self {
-        Self { slot: Arc::new(std::sync::RwLock::new(Some(store))), queue: SharedQueue::default() }
+        Self { slot: Arc::new(std::sync::RwLock::new(Some(store))), queue: SharedQueue::default(), seen: Seen::new(Cell::new(NO_VIEW)) }
     }
 
     fn get(&self, env: &Env) -> Result<Arc<Store>> {
@@ -93,9 +99,9 @@ impl NativeStore {
     }
 
     /// `[locate, locateWithKeyHash, write, enqueueWrite]`: raw functions bound to this handle (fast.rs).
-    #[napi(ts_return_type = "[(key: unknown, generation: number, viewLen: number) => number, (keyHash: unknown, generation: number, viewLen: number) => number, (key: unknown, payload: unknown) => number, (key: unknown, payload: unknown) => Promise<number>]")]
+    #[napi(ts_return_type = "[(key: unknown) => number, (keyHash: unknown) => number, (key: unknown, payload: unknown) => number, (key: unknown, payload: unknown) => Promise<number>]")]
     pub fn fast_functions<'env>(&self, env: &'env Env) -> Result<Array<'env>> {
-        crate::fast::functions(env, &self.slot, &self.queue)
+        crate::fast::functions(env, &self.slot, &self.queue, &self.seen)
     }
 
     #[napi(getter)]
@@ -218,6 +224,7 @@ impl NativeStore {
     pub fn view<'env>(&self, env: &'env Env) -> Result<Array<'env>> {
         let s = self.get(env)?;
         let (view, generation) = s.view().or_throw(env)?;
+        self.seen.set((generation, view.len()));
         let mut out = env.create_array(2)?;
         out.set(0, views::array_buffer(env, view)?)?;
         out.set(1, generation as f64)?;
