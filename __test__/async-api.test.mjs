@@ -870,6 +870,22 @@ test('closing the DataStore while store.async writes are queued (not yet flushed
   t.false(reopened.exists('A'))
 })
 
+test('a small payload buffer may be reused as soon as an async write returns its Promise (it was copied)', async (t) => {
+  const dir = tmpDir(t)
+  const a = await AsyncDataStore.open(path.join(dir, 'store.bin'))
+  t.teardown(() => a.close())
+  const buf = Buffer.from('first')
+  const key = Buffer.from('key-1')
+  const p1 = a.write(key, buf)
+  buf.write('XXXXX')
+  key.write('key-2')
+  const p2 = a.batchWrite([[key, buf]])
+  buf.write('YYYYY')
+  await Promise.all([p1, p2])
+  t.is(text(await a.read('key-1')), 'first')
+  t.is(text(await a.read('key-2')), 'XXXXX')
+})
+
 // ---- durability -----------------------------------------------------------------
 
 test('durable: AsyncDataStore.open(path, {durable: true}) writes, batches and streams land and read back after reopen', async (t) => {
