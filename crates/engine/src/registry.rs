@@ -20,31 +20,29 @@ pub(crate) enum FileId {
 }
 
 impl FileId {
+    /// The identity of the open `file`, which was opened at `path`.
     pub(crate) fn of(file: &File, path: &Path) -> std::io::Result<FileId> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            let _ = path;
-            let m = file.metadata()?;
-            Ok(FileId::Inode(m.dev(), m.ino()))
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = file;
-            Ok(FileId::Path(path.to_path_buf()))
-        }
+        Self::identify(path, || file.metadata())
     }
 
     /// The identity of the file at `path` now.
     fn at(path: &Path) -> std::io::Result<FileId> {
+        Self::identify(path, || std::fs::metadata(path))
+    }
+
+    /// Device and inode from `metadata` on Unix; elsewhere the path itself
+    /// (`metadata` is not called).
+    fn identify(path: &Path, metadata: impl FnOnce() -> std::io::Result<std::fs::Metadata>) -> std::io::Result<FileId> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
-            let m = std::fs::metadata(path)?;
+            let _ = path;
+            let m = metadata()?;
             Ok(FileId::Inode(m.dev(), m.ino()))
         }
         #[cfg(not(unix))]
         {
+            let _ = metadata;
             Ok(FileId::Path(path.to_path_buf()))
         }
     }
@@ -69,17 +67,22 @@ pub(crate) fn get_or_open(
     open_file: impl Fn() -> std::io::Result<File>,
     open: impl FnOnce(File) -> crate::Result<Store>,
 ) -> crate::Result<Arc<Store>> {
+    // Both waits below are brief; one that is not gives up with an error.
     let mut tries = 0;
+    let mut retry = |why: &str| -> crate::Result<()> {
+        tries += 1;
+        if tries == 1000 {
+            return Err(std::io::Error::other(format!("{} {why}", path.display())).into());
+        }
+        Ok(())
+    };
     loop {
         let file = open_file()?;
         let key = FileId::of(&file, path)?;
         let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
         if FileId::at(path)? != key {
             // Replaced since opened (a compaction in another thread).
-            tries += 1;
-            if tries == 1000 {
-                return Err(std::io::Error::other(format!("{} kept being replaced while opening it", path.display())).into());
-            }
+            retry("kept being replaced while opening it")?;
             continue;
         }
         if let Some(entry) = reg.get(&key) {
@@ -88,10 +91,7 @@ pub(crate) fn get_or_open(
             }
             // Dying in another thread: its Drop is about to release the file.
             drop(reg);
-            tries += 1;
-            if tries == 1000 {
-                return Err(std::io::Error::other(format!("{} is still being closed by another thread", path.display())).into());
-            }
+            retry("is still being closed by another thread")?;
             std::thread::sleep(std::time::Duration::from_micros(50));
             continue;
         }

@@ -806,7 +806,6 @@ fn validate_payload(payload: &[u8], allow_null: bool) -> Result<()> {
     Ok(())
 }
 
-
 fn compact_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".compact");
