@@ -29,7 +29,7 @@ export declare class NativeStore {
   close(): void
   get closed(): boolean
   /** `[locate, locateWithKeyHash, write, enqueueWrite]`: raw functions bound to this handle (fast.rs). */
-  fastFunctions(): [(key: unknown) => number, (keyHash: unknown) => number, (key: unknown, payload: unknown) => number, (key: unknown, payload: unknown) => Promise<number>]
+  fastFunctions(): [(key: unknown) => number, (keyHash: unknown) => number, (key: unknown, payload: unknown) => number, (key: unknown, payload: unknown) => void]
   get path(): string
   writeWithKeyHash(hash: unknown, payload: unknown): number
   batchWrite(keys: unknown, payloads: unknown): number
@@ -60,18 +60,19 @@ export declare class NativeStore {
   static openAsync(path: string, create: boolean, repair: boolean, durable: boolean): Promise<NativeStore>
   /**
    * Group commit: queues `kind(keys[i], payloads[i])` (put/delete by
-   * key/hash; `payloads` unused for deletes) as one all-or-nothing group
-   * of the open batch (group.rs). Throws on a bad argument, queuing
-   * nothing. The Promise settles when `flushAsync` has appended it.
+   * key or key hash) as one all-or-nothing group; throws and queues
+   * nothing on a bad argument. Its outcome is in what the `flushAsync`
+   * that appends it resolves to.
    */
-  enqueue(kind: number, keys: unknown, payloads: unknown, allowNull: boolean): Promise<number>
+  enqueue(kind: number, keys: unknown, payloads: unknown, allowNull: boolean): void
   /** Ends the open batch of queued groups; later ones start a new batch. */
   cutBatch(): void
   /**
-   * Appends the oldest queued batch in one write on a worker thread and
-   * settles its groups' Promises; resolves after that.
+   * Appends the oldest queued batch in one write on a worker thread;
+   * resolves to `[tails, failures]`, one outcome per group (group.rs
+   * `Outcomes`). Throws `ERR_STORE_CLOSED` (dropping the batch) if closed.
    */
-  flushAsync(): Promise<void>
+  flushAsync(): Promise<[Float64Array, Array<number | Error> | null]>
   renameAsync(oldKey: unknown, newKey: unknown): Promise<number>
   copyAsync(key: unknown, target: NativeStore): Promise<number>
   transferAsync(key: unknown, target: NativeStore): Promise<number>

@@ -82,7 +82,7 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   constructor(handle: Native, views: ViewState, verifyReads: boolean) {
     this.native = handle
     this.#views = views
-    this.#queue = new WriteQueue(handle)
+    this.#queue = WriteQueue.of(handle)
     this.#verifyReads = verifyReads
   }
 

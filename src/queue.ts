@@ -11,10 +11,62 @@ export const enum OpKind {
 /** Most groups one append carries (bounds the memory of one flush). */
 const MAX_GROUPS_PER_APPEND = 65536
 
-/** Stands for one batch of groups queued natively (group.rs), in issue order. */
+/** What a native flush resolves to (group.rs `Outcomes`): the tail after
+ * each group of the batch, in queue order (NaN if it failed), and the failed
+ * ones as `[group, error, ...]`, or null. */
+type Outcomes = [Float64Array, Array<number | Error> | null]
+
+/**
+ * Stands for one batch of groups queued natively, in issue order, and hands
+ * each group its Promise: `landed.then(pick)`, registered once per group in
+ * the order the groups were queued. A Promise's reactions run in the order
+ * they were registered, so the k-th `pick` to run is group k's: it returns
+ * that group's tail or throws its error. One Promise per batch is settled;
+ * a write's own Promise is a plain `then` (no N-API Promise, no resolve
+ * functions, no closure per write).
+ */
 class Batch {
-  groups = 1
+  /** Groups counted into this batch (bounds one append's memory). */
+  groups = 0
+  #next = 0
+  #tails: Float64Array | undefined
+  #failures: Map<number, unknown> | undefined
+  #failure: unknown
+  #land!: () => void
+  readonly landed = new Promise<void>((resolve) => {
+    this.#land = resolve
+  })
+
+  /** The next group's outcome (see the class comment). */
+  readonly pick = (): number => {
+    const k = this.#next++
+    const tail = this.#tails === undefined ? NaN : this.#tails[k]
+    if (tail === tail) return tail
+    throw this.#tails === undefined ? this.#failure : this.#failures?.get(k)
+  }
+
+  /** The Promise of the group just queued natively into this batch. */
+  promise(): Promise<number> {
+    return this.landed.then(this.pick)
+  }
+
+  settle([tails, failed]: Outcomes): void {
+    this.#tails = tails
+    if (failed !== null) {
+      this.#failures = new Map()
+      for (let i = 0; i < failed.length; i += 2) this.#failures.set(failed[i] as number, failed[i + 1])
+    }
+    this.#land()
+  }
+
+  /** Every group of the batch fails with `err` (the flush did not run). */
+  fail(err: unknown): void {
+    this.#failure = err
+    this.#land()
+  }
 }
+
+const QUEUES = new WeakMap<Native, WriteQueue>()
 
 type Task = {
   run: () => Promise<unknown>
@@ -37,26 +89,42 @@ export class WriteQueue {
   #items: Array<Batch | Task> = []
   /** The batch new groups join: the last item, unless a task follows it or it left. */
   #open: Batch | null = null
+  /** The batch cut last: where the native queue puts a group now. */
+  #last: Batch | null = null
   #running = false
   #idle: Array<() => void> = []
-  readonly #enqueueWrite: (key: unknown, payload: unknown) => Promise<number>
+  readonly #enqueueWrite: (key: unknown, payload: unknown) => void
 
-  constructor(private readonly native: Native) {
+  private constructor(private readonly native: Native) {
     this.#enqueueWrite = native.fastFunctions()[3]
+  }
+
+  /** The queue of `native`: one per handle, as the native queue it mirrors. */
+  static of(native: Native): WriteQueue {
+    let queue = QUEUES.get(native)
+    if (queue === undefined) {
+      queue = new WriteQueue(native)
+      QUEUES.set(native, queue)
+    }
+    return queue
   }
 
   /** Queues `write(key, payload)` as a group of its own; resolves to the tail
    * after it. Throws (queuing nothing) on a bad argument. */
   write(key: unknown, payload: unknown): Promise<number> {
     this.#join()
-    return this.#enqueueWrite(key, payload)
+    this.#enqueueWrite(key, payload)
+    return (this.#last as Batch).promise()
   }
 
   /** Queues one group of ops (all or nothing); resolves to the tail after it.
    * Throws (queuing nothing) on a bad argument. */
   group(kind: OpKind, keys: unknown, payloads: unknown, allowNull = false): Promise<number> {
     this.#join()
-    return this.native.enqueue(kind, keys, payloads, allowNull)
+    this.native.enqueue(kind, keys, payloads, allowNull)
+    // Read after the call: a getter of `keys` may have queued writes of its
+    // own, in a batch cut meanwhile; the group went into the last one.
+    return (this.#last as Batch).promise()
   }
 
   /** Counts one more group in the open batch, or opens one. */
@@ -70,8 +138,10 @@ export class WriteQueue {
    * always flushed, so only a new one needs a drain kicked. */
   #openBatch(): void {
     this.native.cutBatch()
-    this.#open = new Batch()
-    this.#items.push(this.#open)
+    const batch = new Batch()
+    batch.groups = 1
+    this.#open = this.#last = batch
+    this.#items.push(batch)
     this.#kick()
   }
 
@@ -103,10 +173,11 @@ export class WriteQueue {
       if (head instanceof Batch) {
         if (head === this.#open) this.#open = null
         try {
-          await this.native.flushAsync()
-        } catch {
-          // The store was closed under the batch: its groups' Promises were
-          // rejected natively (ERR_STORE_CLOSED), nothing is left to settle.
+          head.settle((await this.native.flushAsync()) as Outcomes)
+        } catch (err) {
+          // The store was closed under the batch (ERR_STORE_CLOSED): the
+          // native queue dropped it; each of its groups rejects.
+          head.fail(err)
         }
       } else {
         try {

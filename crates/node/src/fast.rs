@@ -159,11 +159,12 @@ unsafe extern "C" fn write(env: sys::napi_env, info: sys::napi_callback_info) ->
 }
 
 /// `enqueueWrite(key, payload)`: as `NativeStore.enqueue(PUT_KEY, [key],
-/// [payload])`, without the arrays: converts now, returns the write's
-/// Promise (of the tail after it); throws on a bad argument.
+/// [payload])`, without the arrays: converts now and queues; returns
+/// undefined, or throws on a bad argument.
 unsafe extern "C" fn enqueue_write(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: called by N-API with this callback's env and info.
     let Some(c) = (unsafe { Call::new(env, info) }) else { return ptr::null_mut() };
-    let r = c.with_store(|_| borrow(&c.env, c.queue)?.push_write(&c.env, &c.args[0], &c.args[1]));
-    r.unwrap_or(ptr::null_mut())
+    // Null is `undefined` to N-API; on Err the exception is already pending.
+    let _ = c.with_store(|_| borrow(&c.env, c.queue)?.push_write(&c.env, &c.args[0], &c.args[1]));
+    ptr::null_mut()
 }

@@ -1,14 +1,14 @@
 //! Group commit for the async API. Async writes are converted on the JS
 //! thread the moment they are issued and queued here, each group (a write,
-//! a batch) with its own Promise; one `Flush` task then appends a whole
-//! batch of groups on a libuv worker: one write, one index update, one fsync
-//! when durable. Each group stays all-or-nothing and fails alone.
+//! a batch) all or nothing; one `Flush` task then appends a whole batch of
+//! groups on a libuv worker: one write, one index update, one fsync when
+//! durable. Each group fails alone.
 //!
-//! The Promises are made and settled through N-API directly: no resolve
-//! functions, no executor call, no JS array of callbacks per write (in a
-//! fresh process that JS bookkeeping cost more than the append itself).
+//! No Promise is made here: a flush resolves to the outcome of every group
+//! of its batch, in queue order (`Outcomes`), and the TS write queue
+//! (src/queue.ts) hands each write its own Promise derived from that one.
 //! Where one batch ends (`cut`) and when it leaves (`take`) is decided by
-//! the TS write queue (src/queue.ts), which keeps batches in issue order.
+//! the TS queue too, which mirrors every cut, so batch k here is its batch k.
 
 use crate::args::{self, Elements, Owned};
 use crate::errors::{error_value, invalid_value};
@@ -20,7 +20,6 @@ use std::cell::{RefCell, RefMut};
 use std::collections::VecDeque;
 use std::rc::Rc;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::ptr;
 use std::sync::Arc;
 
 // Op kinds, as src/queue.ts `OpKind` numbers them.
@@ -34,20 +33,11 @@ enum QueuedOp {
     Delete(u64),
 }
 
-/// The settle handle of one group's Promise.
-struct Deferred(sys::napi_deferred);
-
-// SAFETY: a `Deferred` travels to the worker inside a `Flush` but is only
-// used on the JS thread that made it: `Flush::compute` never touches it;
-// `resolve` and `finally`, which settle it, run on that JS thread.
-unsafe impl Send for Deferred {}
-
 /// One group: ops `start..end` of its batch (`start` is the previous
 /// group's end), appended all or nothing.
 struct Group {
     end: usize,
     allow_null: bool,
-    deferred: Deferred,
 }
 
 /// Groups that leave in one append.
@@ -88,17 +78,16 @@ impl Queue {
         b
     }
 
-    /// Queues `put(key, payload)` as a group of its own and returns its
-    /// Promise (of the tail after it). Converting a key or payload runs no
-    /// JS, so the queue may stay borrowed meanwhile.
-    pub fn push_write(&mut self, env: &Env, key: &Unknown<'_>, payload: &Unknown<'_>) -> Result<sys::napi_value> {
+    /// Queues `put(key, payload)` as a group of its own. Converting a key or
+    /// payload runs no JS, so the queue may stay borrowed meanwhile.
+    pub fn push_write(&mut self, env: &Env, key: &Unknown<'_>, payload: &Unknown<'_>) -> Result<()> {
         let b = self.open();
         let arena = b.arena.len();
-        match convert(env, PUT_KEY, key, Some(payload), &mut b.arena).and_then(|op| Ok((op, promise(env)?))) {
-            Ok((op, (deferred, promise))) => {
+        match convert(env, PUT_KEY, key, Some(payload), &mut b.arena) {
+            Ok(op) => {
                 b.ops.push(op);
-                b.groups.push(Group { end: b.ops.len(), allow_null: false, deferred });
-                Ok(promise)
+                b.groups.push(Group { end: b.ops.len(), allow_null: false });
+                Ok(())
             }
             Err(e) => {
                 b.arena.truncate(arena);
@@ -107,8 +96,8 @@ impl Queue {
         }
     }
 
-    /// Appends `part`'s ops as one group settling `deferred`.
-    fn push_part(&mut self, part: Batch, allow_null: bool, deferred: Deferred) {
+    /// Appends `part`'s ops as one group.
+    fn push_part(&mut self, part: Batch, allow_null: bool) {
         let b = self.open();
         let base = b.arena.len();
         b.arena.extend_from_slice(&part.arena);
@@ -116,16 +105,16 @@ impl Queue {
             QueuedOp::Put(h, Owned::Arena(from, to)) => QueuedOp::Put(h, Owned::Arena(base + from, base + to)),
             op => op,
         }));
-        b.groups.push(Group { end: b.ops.len(), allow_null, deferred });
+        b.groups.push(Group { end: b.ops.len(), allow_null });
     }
 }
 
 /// Queues the ops `kind(keys[i], payloads[i])` as one all-or-nothing group
-/// (`payloads` is ignored for deletes) and returns its Promise. If any
+/// (`payloads` is ignored for deletes). If any
 /// element is invalid, it throws and nothing is queued. The queue is not
 /// borrowed while the arrays are read: an element getter may run JS that
 /// queues writes of its own (they land before this group).
-pub fn push_group(env: &Env, queue: &SharedQueue, kind: u32, keys: &Unknown<'_>, payloads: &Unknown<'_>, allow_null: bool) -> Result<sys::napi_value> {
+pub fn push_group(env: &Env, queue: &SharedQueue, kind: u32, keys: &Unknown<'_>, payloads: &Unknown<'_>, allow_null: bool) -> Result<()> {
     let keys = Elements::of(env, keys, if kind == PUT_HASH || kind == DELETE_HASH { "keyHashes" } else { "keys" })?;
     let payloads = if kind == PUT_KEY || kind == PUT_HASH {
         let p = Elements::of(env, payloads, "payloads")?;
@@ -142,9 +131,8 @@ pub fn push_group(env: &Env, queue: &SharedQueue, kind: u32, keys: &Unknown<'_>,
         let op = convert(env, kind, &keys.get(i)?, payload.as_ref(), &mut part.arena)?;
         part.ops.push(op);
     }
-    let (deferred, promise) = promise(env)?;
-    borrow(env, queue)?.push_part(part, allow_null, deferred);
-    Ok(promise)
+    borrow(env, queue)?.push_part(part, allow_null);
+    Ok(())
 }
 
 /// The async writes one JS handle has queued; shared by the handle and its
@@ -171,45 +159,46 @@ fn convert(env: &Env, kind: u32, key: &Unknown<'_>, payload: Option<&Unknown<'_>
     })
 }
 
-fn promise(env: &Env) -> Result<(Deferred, sys::napi_value)> {
-    let (mut deferred, mut promise) = (ptr::null_mut(), ptr::null_mut());
-    // SAFETY: out-params are valid; `env` is the live env of this call.
-    let status = unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) };
-    if status != sys::Status::napi_ok {
-        return Err(Error::new(Status::GenericFailure, "cannot create a Promise"));
+/// What a flush resolves to: `[tails, failures]`. `tails` is a Float64Array
+/// with one entry per group of the batch, in queue order: the tail after
+/// the group, or NaN if it failed; `failures` is `null`, or a flat array
+/// `[group, error, group, error, ...]` of the failed ones with their coded
+/// errors.
+pub struct Outcomes(Vec<Outcome>);
+
+impl TypeName for Outcomes {
+    fn type_name() -> &'static str {
+        "Outcomes"
     }
-    Ok((Deferred(deferred), promise))
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
 }
 
-/// Settles `d` with the tail or a coded error. Frees the deferred.
-fn settle(env: &Env, d: Deferred, outcome: Outcome) {
-    let mut value = ptr::null_mut();
-    // SAFETY: `env` is the live env of the JS thread that made `d` (see
-    // `Deferred`); N-API frees `d` as it settles it, and `d` is consumed here.
-    unsafe {
-        match outcome {
-            Ok(tail) => {
-                sys::napi_create_double(env.raw(), tail as f64, &mut value);
-                sys::napi_resolve_deferred(env.raw(), d.0, value);
+impl ToNapiValue for Outcomes {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        let env = Env::from_raw(env);
+        let tails: Vec<f64> = val.0.iter().map(|o| o.as_ref().map_or(f64::NAN, |&t| t as f64)).collect();
+        let mut out = env.create_array(2)?;
+        out.set(0, Float64Array::new(tails))?;
+        let failed: Vec<(usize, &(String, String))> = val.0.iter().enumerate().filter_map(|(i, o)| o.as_ref().err().map(|e| (i, e))).collect();
+        if failed.is_empty() {
+            out.set(1, Null)?;
+        } else {
+            let mut list = env.create_array(2 * failed.len() as u32)?;
+            for (k, (i, (code, msg))) in failed.into_iter().enumerate() {
+                list.set(2 * k as u32, i as u32)?;
+                // SAFETY: a value made in this env, during this call.
+                list.set(2 * k as u32 + 1, unsafe { Unknown::from_raw_unchecked(env.raw(), error_value(&env, code, msg)) })?;
             }
-            Err((code, msg)) => {
-                value = error_value(env, &code, &msg);
-                sys::napi_reject_deferred(env.raw(), d.0, value);
-            }
+            out.set(1, list)?;
         }
+        // SAFETY: `out` is a live array of this env.
+        unsafe { Array::to_napi_value(env.raw(), out) }
     }
 }
 
-impl Batch {
-    /// Rejects every group of the batch with `code`/`msg`.
-    pub fn fail(self, env: &Env, code: &str, msg: &str) {
-        for g in self.groups {
-            settle(env, g.deferred, Err((code.to_owned(), msg.to_owned())));
-        }
-    }
-}
-
-/// Appends one batch on a libuv worker, then settles its groups' Promises.
+/// Appends one batch on a libuv worker; resolves to its groups' [`Outcomes`].
 pub struct Flush {
     store: Arc<Store>,
     batch: Batch,
@@ -247,7 +236,7 @@ impl Flush {
 #[napi_derive::napi]
 impl Task for Flush {
     type Output = Vec<Outcome>;
-    type JsValue = ();
+    type JsValue = Outcomes;
 
     fn compute(&mut self) -> Result<Self::Output> {
         if self.batch.groups.is_empty() {
@@ -259,17 +248,7 @@ impl Task for Flush {
         }))
     }
 
-    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<()> {
-        for (g, outcome) in std::mem::take(&mut self.batch.groups).into_iter().zip(output) {
-            settle(&env, g.deferred, outcome);
-        }
-        Ok(())
-    }
-
-    /// Any group `resolve` did not reach (there should be none) is rejected,
-    /// so no Promise is left pending.
-    fn finally(self, env: Env) -> Result<()> {
-        self.batch.fail(&env, "ERR_INTERNAL", "the write task ended without a result");
-        Ok(())
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Outcomes> {
+        Ok(Outcomes(output))
     }
 }

@@ -99,7 +99,7 @@ impl NativeStore {
     }
 
     /// `[locate, locateWithKeyHash, write, enqueueWrite]`: raw functions bound to this handle (fast.rs).
-    #[napi(ts_return_type = "[(key: unknown) => number, (keyHash: unknown) => number, (key: unknown, payload: unknown) => number, (key: unknown, payload: unknown) => Promise<number>]")]
+    #[napi(ts_return_type = "[(key: unknown) => number, (keyHash: unknown) => number, (key: unknown, payload: unknown) => number, (key: unknown, payload: unknown) => void]")]
     pub fn fast_functions<'env>(&self, env: &'env Env) -> Result<Array<'env>> {
         crate::fast::functions(env, &self.slot, &self.queue, &self.seen)
     }
@@ -379,15 +379,13 @@ impl NativeStore {
     }
 
     /// Group commit: queues `kind(keys[i], payloads[i])` (put/delete by
-    /// key/hash; `payloads` unused for deletes) as one all-or-nothing group
-    /// of the open batch (group.rs). Throws on a bad argument, queuing
-    /// nothing. The Promise settles when `flushAsync` has appended it.
-    #[napi(ts_return_type = "Promise<number>")]
-    pub fn enqueue<'env>(&self, env: &'env Env, kind: u32, keys: Unknown<'env>, payloads: Unknown<'env>, allow_null: bool) -> Result<Unknown<'env>> {
+    /// key or key hash) as one all-or-nothing group; throws and queues
+    /// nothing on a bad argument. Its outcome is in what the `flushAsync`
+    /// that appends it resolves to.
+    #[napi]
+    pub fn enqueue(&self, env: &Env, kind: u32, keys: Unknown<'_>, payloads: Unknown<'_>, allow_null: bool) -> Result<()> {
         self.get(env)?;
-        let promise = group::push_group(env, &self.queue, kind, &keys, &payloads, allow_null)?;
-        // SAFETY: the Promise was just made in this env.
-        Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), promise) })
+        group::push_group(env, &self.queue, kind, &keys, &payloads, allow_null)
     }
 
     /// Ends the open batch of queued groups; later ones start a new batch.
@@ -397,18 +395,14 @@ impl NativeStore {
         Ok(())
     }
 
-    /// Appends the oldest queued batch in one write on a worker thread and
-    /// settles its groups' Promises; resolves after that.
-    #[napi(ts_return_type = "Promise<void>")]
+    /// Appends the oldest queued batch in one write on a worker thread;
+    /// resolves to `[tails, failures]`, one outcome per group (group.rs
+    /// `Outcomes`). Throws `ERR_STORE_CLOSED` (dropping the batch) if closed.
+    #[napi(ts_return_type = "Promise<[Float64Array, Array<number | Error> | null]>")]
     pub fn flush_async(&self, env: &Env) -> Result<AsyncTask<Flush>> {
         let batch = borrow(env, &self.queue)?.take();
-        match self.slot.read().unwrap_or_else(|e| e.into_inner()).clone() {
-            Some(store) => Ok(AsyncTask::new(Flush::new(store, batch))),
-            None => {
-                batch.fail(env, "ERR_STORE_CLOSED", "the store is closed");
-                Err(closed(env))
-            }
-        }
+        let store = self.get(env)?;
+        Ok(AsyncTask::new(Flush::new(store, batch)))
     }
 
     #[napi(ts_return_type = "Promise<number>")]
