@@ -24,6 +24,24 @@ impl Error {
         Error::InvalidArgValue(msg.into())
     }
 
+    /// An equal error (same code and message), for reporting one failure
+    /// to several callers (`io::Error` is not `Clone`).
+    pub fn replicate(&self) -> Error {
+        match self {
+            Error::Io(e) => Error::Io(match e.raw_os_error() {
+                Some(n) => io::Error::from_raw_os_error(n),
+                None => io::Error::new(e.kind(), e.to_string()),
+            }),
+            Error::InvalidArgValue(m) => Error::InvalidArgValue(m.clone()),
+            Error::KeyNotFound => Error::KeyNotFound,
+            Error::StoreClosed => Error::StoreClosed,
+            Error::StoreLocked => Error::StoreLocked,
+            Error::HashCollision(m) => Error::HashCollision(m.clone()),
+            Error::NotAStore(m) => Error::NotAStore(m.clone()),
+            Error::ChecksumMismatch { key_hash, offset } => Error::ChecksumMismatch { key_hash: *key_hash, offset: *offset },
+        }
+    }
+
     /// The stable code of this error.
     pub fn code(&self) -> &'static str {
         match self {

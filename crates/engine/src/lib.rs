@@ -30,5 +30,5 @@ mod writer;
 pub use entry::EntryHandle;
 pub use error::{Error, Result};
 pub use hash::{compute_hash, NamespaceHasher};
-pub use store::{Located, Op, OpenOptions, Part, Store};
+pub use store::{Applied, Group, Located, Op, OpenOptions, Part, Store};
 pub use stream::StreamWriter;

@@ -17,6 +17,7 @@ use crate::recovery;
 use crate::registry;
 use crate::writer::Writer;
 use std::fs::{File, OpenOptions as FsOpenOptions};
+use std::borrow::Cow;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,6 +55,23 @@ pub enum Op<'a> {
     Put(u64, &'a [u8]),
     /// Write a tombstone if the key is live at that point; nothing otherwise.
     Delete(u64),
+}
+
+/// One group of [`Store::apply_groups`]: its ops end at `end` (they start
+/// where the previous group's end); `allow_null` as in [`Store::apply`].
+#[derive(Debug, Clone, Copy)]
+pub struct Group {
+    pub end: usize,
+    pub allow_null: bool,
+}
+
+/// What [`Store::apply_groups`] did: per group, the tail after it (for a
+/// failed or empty group, the tail at its place in the sequence), and the
+/// groups that failed, in group order, with their errors.
+#[derive(Debug)]
+pub struct Applied {
+    pub tails: Vec<u64>,
+    pub failed: Vec<(usize, Error)>,
 }
 
 /// What the producer of a batch in parts hands over next ([`Store::apply_parts`]).
@@ -282,56 +300,43 @@ impl Store {
         Ok(tails.last().copied().unwrap_or(w.tail))
     }
 
-    /// Group commit: appends several independent batches in ONE write, one
-    /// index update and (when durable) one fsync. Each batch is validated on
-    /// its own and stays all-or-nothing; an invalid batch is left out without
-    /// failing the others. Returns, per batch, the tail after it (for an
-    /// empty batch, the tail at its place in the sequence).
-    pub fn apply_groups(&self, groups: &[(&[Op<'_>], bool)]) -> Vec<Result<u64>> {
-        let mut results: Vec<Option<Result<u64>>> = Vec::with_capacity(groups.len());
-        let mut ops: Vec<Op<'_>> = Vec::new();
-        for (group, allow_null) in groups {
-            match validate_ops(group, *allow_null) {
-                Ok(()) => {
-                    ops.extend_from_slice(group);
-                    results.push(None);
-                }
-                Err(e) => results.push(Some(Err(e))),
+    /// Group commit: appends several independent groups of `ops` in ONE
+    /// write, one index update and (when durable) one fsync. Group `g` is
+    /// `ops[groups[g - 1].end..groups[g].end]` (the first starts at 0); each
+    /// is validated on its own and stays all-or-nothing: an invalid group is
+    /// left out without failing the others. Nothing is allocated per group
+    /// beyond its tail, and when every group is valid the ops are written
+    /// from `ops` itself (a flush of 10,000 async writes in a fresh process
+    /// paid ~2 µs per fresh page of the per-group lists this replaced).
+    pub fn apply_groups(&self, ops: &[Op<'_>], groups: &[Group]) -> Applied {
+        let mut failed = Vec::new();
+        let mut start = 0;
+        for (g, group) in groups.iter().enumerate() {
+            let valid = match ops.get(start..group.end) {
+                Some(slice) => validate_ops(slice, group.allow_null),
+                None => Err(Error::invalid("group bounds out of order")),
+            };
+            if let Err(e) = valid {
+                failed.push((g, e));
             }
+            start = group.end.max(start);
         }
-        let mut w = match self.writer() {
-            Ok(w) => w,
+        let kept: Cow<'_, [Op<'_>]> = if failed.is_empty() { Cow::Borrowed(ops) } else { Cow::Owned(kept_ops(ops, groups, &failed)) };
+        let written = self.writer().and_then(|mut w| {
+            let base = w.tail;
+            self.append(&mut w, &kept).map(|tails| (base, tails))
+        });
+        match written {
+            Ok((base, tails)) => Applied { tails: group_tails(base, groups, &failed, tails), failed },
             Err(e) => {
-                let msg = e.to_string();
-                return results.into_iter().map(|r| r.unwrap_or_else(|| Err(Error::invalid(msg.clone())))).collect();
-            }
-        };
-        let base = w.tail;
-        match self.append(&mut w, &ops) {
-            Ok(tails) => {
-                // An empty (or invalid) group reports the tail at its place in the sequence.
-                let mut at = 0;
-                let mut running = base;
-                groups
-                    .iter()
-                    .zip(results)
-                    .map(|((group, _), r)| {
-                        r.unwrap_or_else(|| {
-                            if !group.is_empty() {
-                                at += group.len();
-                                running = tails[at - 1];
-                            }
-                            Ok(running)
-                        })
+                let mut failed = failed.into_iter().peekable();
+                let all = (0..groups.len())
+                    .map(|g| match failed.next_if(|(f, _)| *f == g) {
+                        Some(earlier) => earlier,
+                        None => (g, e.replicate()),
                     })
-                    .collect()
-            }
-            Err(e) => {
-                let (code, msg) = (e.code(), e.to_string());
-                results
-                    .into_iter()
-                    .map(|r| r.unwrap_or_else(|| Err(Error::Io(io::Error::other(format!("{code}: {msg}"))))))
-                    .collect()
+                    .collect();
+                Applied { tails: vec![self.tail.load(Ordering::Acquire); groups.len()], failed: all }
             }
         }
     }
@@ -785,6 +790,43 @@ fn write_parts<'a>(
         Ok(enc.finish(file)?)
     })?;
     Ok((kept, enc))
+}
+
+/// The ops of the groups not in `failed` (whose bounds were checked).
+fn kept_ops<'a>(ops: &[Op<'a>], groups: &[Group], failed: &[(usize, Error)]) -> Vec<Op<'a>> {
+    let mut failed = failed.iter().map(|(g, _)| *g).peekable();
+    let (mut kept, mut start) = (Vec::new(), 0);
+    for (g, group) in groups.iter().enumerate() {
+        if failed.next_if_eq(&g).is_none() {
+            kept.extend_from_slice(&ops[start..group.end]);
+        }
+        start = group.end.max(start);
+    }
+    kept
+}
+
+/// Each group's tail, from the tail after each written op (`op_tails`, of
+/// the ops of the groups not in `failed`, from `base`). When every group is
+/// one op and none failed, that is `op_tails` itself.
+fn group_tails(base: u64, groups: &[Group], failed: &[(usize, Error)], op_tails: Vec<u64>) -> Vec<u64> {
+    if failed.is_empty() && op_tails.len() == groups.len() && groups.iter().enumerate().all(|(g, x)| x.end == g + 1) {
+        return op_tails;
+    }
+    let mut failed = failed.iter().map(|(g, _)| *g).peekable();
+    let (mut running, mut at, mut start) = (base, 0, 0);
+    groups
+        .iter()
+        .enumerate()
+        .map(|(g, group)| {
+            let len = group.end.saturating_sub(start);
+            start = group.end.max(start);
+            if failed.next_if_eq(&g).is_none() && len > 0 {
+                at += len;
+                running = op_tails[at - 1];
+            }
+            running
+        })
+        .collect()
 }
 
 fn validate_ops(ops: &[Op<'_>], allow_null: bool) -> Result<()> {

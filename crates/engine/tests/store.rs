@@ -4,7 +4,7 @@
 
 mod common;
 use common::pat;
-use srd_engine::{compute_hash, Error, Op, OpenOptions, Part, Store};
+use srd_engine::{compute_hash, Error, Group, Op, OpenOptions, Part, Store};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -997,4 +997,43 @@ fn verify_finds_a_corrupted_payload() {
     // Overwriting the damaged key makes verify clean again.
     store.write(b"victim", b"repaired").unwrap();
     assert!(store.verify().unwrap().is_empty());
+}
+
+// ---- group commit ------------------------------------------------------------
+
+#[test]
+fn apply_groups_drops_an_invalid_group_alone_and_reports_each_groups_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir.path().join("s.srd"));
+    let ops = [Op::Put(1, b"one"), Op::Put(2, b"two"), Op::Put(3, b""), Op::Put(4, b"four"), Op::Put(5, &[0])];
+    let groups = [
+        Group { end: 1, allow_null: false },
+        Group { end: 3, allow_null: false }, // holds the empty payload: fails whole
+        Group { end: 3, allow_null: false }, // empty
+        Group { end: 4, allow_null: false },
+        Group { end: 5, allow_null: true }, // a tombstone of key 5, allowed here
+    ];
+    let a = s.apply_groups(&ops, &groups);
+    assert_eq!(a.failed.len(), 1);
+    assert_eq!(a.failed[0].0, 1);
+    assert_eq!(a.failed[0].1.code(), "ERR_INVALID_ARG_VALUE");
+    // Group 1 left no trace: key 2 (valid on its own) is absent too.
+    assert!(s.read_with_key_hash(1).unwrap().is_some());
+    assert!(s.read_with_key_hash(2).unwrap().is_none());
+    assert!(s.read_with_key_hash(4).unwrap().is_some());
+    // A failed or empty group reports the tail at its place; the last, the file's tail.
+    let after_one = s.read_with_key_hash(1).unwrap().unwrap().end_offset() + 20;
+    let after_four = s.read_with_key_hash(4).unwrap().unwrap().end_offset() + 20;
+    assert_eq!(a.tails, vec![after_one, after_one, after_one, after_four, s.file_size()]);
+
+    // One valid put per group (the async write case): the same tails and
+    // bytes as writing each alone.
+    let (grouped, alone) = (open(&dir.path().join("g.srd")), open(&dir.path().join("a.srd")));
+    let puts: Vec<Op<'_>> = (0..100u64).map(|i| Op::Put(i, if i % 2 == 0 { b"even" } else { b"odd payload" })).collect();
+    let ends: Vec<Group> = (1..=puts.len()).map(|end| Group { end, allow_null: false }).collect();
+    let applied = grouped.apply_groups(&puts, &ends);
+    assert!(applied.failed.is_empty());
+    let tails: Vec<u64> = puts.iter().map(|op| alone.apply(std::slice::from_ref(op), false).unwrap()).collect();
+    assert_eq!(applied.tails, tails);
+    assert_eq!(bytes(&dir.path().join("g.srd")), bytes(&dir.path().join("a.srd")));
 }

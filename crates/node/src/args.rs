@@ -213,33 +213,67 @@ fn string_bytes(e: sys::napi_env, value: sys::napi_value, len: Option<usize>) ->
     Ok(buf)
 }
 
-/// Payload bytes owned for a worker thread: small ones copied into one
-/// arena, large Uint8Arrays kept by reference (no copy on the JS thread).
+/// Payloads owned for a worker thread: small ones copied into one arena,
+/// large Uint8Arrays held by reference (no copy on the JS thread).
+#[derive(Default)]
+pub struct Payloads {
+    arena: Vec<u8>,
+    held: Vec<Uint8Array>,
+}
+
+/// Where one payload of a [`Payloads`] is (small, so a queue of them stays
+/// small: a Uint8Array handle is 10 times the size).
+#[derive(Clone, Copy)]
 pub enum Owned {
     Arena(usize, usize),
-    Js(Uint8Array),
+    Held(usize),
 }
 
 /// Payloads at least this large are read by reference from their Uint8Array.
 const BY_REFERENCE_MIN: usize = 64 * 1024;
 
-pub fn owned_payload(env: &Env, v: &Unknown<'_>, arena: &mut Vec<u8>, what: &str) -> Result<Owned> {
-    let bytes = bytes(env, v, what)?;
-    if let Cow::Borrowed(slice) = bytes {
-        if slice.len() >= BY_REFERENCE_MIN {
-            // SAFETY: a borrowed slice comes only from a Uint8Array (see `bytes`).
-            return Ok(Owned::Js(unsafe { v.cast::<Uint8Array>()? }));
+impl Payloads {
+    /// Takes a `string | Uint8Array` payload.
+    pub fn push(&mut self, env: &Env, v: &Unknown<'_>, what: &str) -> Result<Owned> {
+        let bytes = bytes(env, v, what)?;
+        if let Cow::Borrowed(slice) = bytes {
+            if slice.len() >= BY_REFERENCE_MIN {
+                // SAFETY: a borrowed slice comes only from a Uint8Array (see `bytes`).
+                self.held.push(unsafe { v.cast::<Uint8Array>()? });
+                return Ok(Owned::Held(self.held.len() - 1));
+            }
+        }
+        self.arena.extend_from_slice(&bytes);
+        Ok(Owned::Arena(self.arena.len() - bytes.len(), self.arena.len()))
+    }
+
+    pub fn get(&self, at: Owned) -> &[u8] {
+        match at {
+            Owned::Arena(a, b) => &self.arena[a..b],
+            Owned::Held(i) => &self.held[i],
         }
     }
-    arena.extend_from_slice(&bytes);
-    Ok(Owned::Arena(arena.len() - bytes.len(), arena.len()))
-}
 
-impl Owned {
-    pub fn get<'a>(&'a self, arena: &'a [u8]) -> &'a [u8] {
-        match self {
-            Owned::Arena(a, b) => &arena[*a..*b],
-            Owned::Js(u) => u,
+    /// A mark to [`Payloads::truncate`] back to.
+    pub fn mark(&self) -> (usize, usize) {
+        (self.arena.len(), self.held.len())
+    }
+
+    /// Drops the payloads taken since `mark`.
+    pub fn truncate(&mut self, (arena, held): (usize, usize)) {
+        self.arena.truncate(arena);
+        self.held.truncate(held);
+    }
+
+    /// Moves `other`'s payloads after these; returns how to move a place in
+    /// `other` to its place here.
+    pub fn append(&mut self, other: Payloads) -> impl Fn(Owned) -> Owned + use<> {
+        let (arena, held) = self.mark();
+        self.arena.extend_from_slice(&other.arena);
+        self.held.extend(other.held);
+        move |at| match at {
+            Owned::Arena(a, b) => Owned::Arena(arena + a, arena + b),
+            Owned::Held(i) => Owned::Held(held + i),
         }
     }
 }

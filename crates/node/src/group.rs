@@ -10,12 +10,12 @@
 //! Where one batch ends (`cut`) and when it leaves (`take`) is decided by
 //! the TS queue too, which mirrors every cut, so batch k here is its batch k.
 
-use crate::args::{self, Elements, Owned};
+use crate::args::{self, Elements, Owned, Payloads};
 use crate::errors::{error_value, invalid_value};
 use crate::tasks::panic_message;
 use napi::bindgen_prelude::*;
 use napi::{sys, Env};
-use srd_engine::{Op, Store};
+use srd_engine::{Applied, Group, Op, Store};
 use std::cell::{RefCell, RefMut};
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -28,24 +28,17 @@ const PUT_HASH: u32 = 1;
 const DELETE_KEY: u32 = 2;
 const DELETE_HASH: u32 = 3;
 
+#[derive(Clone, Copy)]
 enum QueuedOp {
     Put(u64, Owned),
     Delete(u64),
-}
-
-/// One group: ops `start..end` of its batch (`start` is the previous
-/// group's end), appended all or nothing.
-struct Group {
-    end: usize,
-    allow_null: bool,
 }
 
 /// Groups that leave in one append.
 #[derive(Default)]
 pub struct Batch {
     ops: Vec<QueuedOp>,
-    /// Small payloads, copied (large Uint8Arrays are held by reference).
-    arena: Vec<u8>,
+    payloads: Payloads,
     groups: Vec<Group>,
 }
 
@@ -55,8 +48,6 @@ pub struct Batch {
 pub struct Queue {
     batches: VecDeque<Batch>,
 }
-
-type Outcome = std::result::Result<u64, (String, String)>;
 
 impl Queue {
     /// Ends the batch being filled: later groups go into a new one.
@@ -82,15 +73,15 @@ impl Queue {
     /// payload runs no JS, so the queue may stay borrowed meanwhile.
     pub fn push_write(&mut self, env: &Env, key: &Unknown<'_>, payload: &Unknown<'_>) -> Result<()> {
         let b = self.open();
-        let arena = b.arena.len();
-        match convert(env, PUT_KEY, key, Some(payload), &mut b.arena) {
+        let mark = b.payloads.mark();
+        match convert(env, PUT_KEY, key, Some(payload), &mut b.payloads) {
             Ok(op) => {
                 b.ops.push(op);
                 b.groups.push(Group { end: b.ops.len(), allow_null: false });
                 Ok(())
             }
             Err(e) => {
-                b.arena.truncate(arena);
+                b.payloads.truncate(mark);
                 Err(e)
             }
         }
@@ -99,10 +90,9 @@ impl Queue {
     /// Appends `part`'s ops as one group.
     fn push_part(&mut self, part: Batch, allow_null: bool) {
         let b = self.open();
-        let base = b.arena.len();
-        b.arena.extend_from_slice(&part.arena);
+        let moved = b.payloads.append(part.payloads);
         b.ops.extend(part.ops.into_iter().map(|op| match op {
-            QueuedOp::Put(h, Owned::Arena(from, to)) => QueuedOp::Put(h, Owned::Arena(base + from, base + to)),
+            QueuedOp::Put(h, at) => QueuedOp::Put(h, moved(at)),
             op => op,
         }));
         b.groups.push(Group { end: b.ops.len(), allow_null });
@@ -128,7 +118,7 @@ pub fn push_group(env: &Env, queue: &SharedQueue, kind: u32, keys: &Unknown<'_>,
     let mut part = Batch { ops: Vec::with_capacity(keys.len as usize), ..Batch::default() };
     for i in 0..keys.len {
         let payload = payloads.as_ref().map(|p| p.get(i)).transpose()?;
-        let op = convert(env, kind, &keys.get(i)?, payload.as_ref(), &mut part.arena)?;
+        let op = convert(env, kind, &keys.get(i)?, payload.as_ref(), &mut part.payloads)?;
         part.ops.push(op);
     }
     borrow(env, queue)?.push_part(part, allow_null);
@@ -145,14 +135,14 @@ pub fn borrow<'a>(env: &Env, queue: &'a SharedQueue) -> Result<RefMut<'a, Queue>
     queue.try_borrow_mut().map_err(|_| crate::errors::throw(env, "ERR_INTERNAL", "async write queue busy"))
 }
 
-fn convert(env: &Env, kind: u32, key: &Unknown<'_>, payload: Option<&Unknown<'_>>, arena: &mut Vec<u8>) -> Result<QueuedOp> {
-    let payload = |arena: &mut Vec<u8>| match payload {
-        Some(p) => args::owned_payload(env, p, arena, "payload"),
+fn convert(env: &Env, kind: u32, key: &Unknown<'_>, payload: Option<&Unknown<'_>>, payloads: &mut Payloads) -> Result<QueuedOp> {
+    let payload = |payloads: &mut Payloads| match payload {
+        Some(p) => payloads.push(env, p, "payload"),
         None => Err(invalid_value(env, "a put needs a payload")),
     };
     Ok(match kind {
-        PUT_KEY => QueuedOp::Put(args::key_hash(env, key, "key")?, payload(arena)?),
-        PUT_HASH => QueuedOp::Put(args::hash(env, key, "keyHash")?, payload(arena)?),
+        PUT_KEY => QueuedOp::Put(args::key_hash(env, key, "key")?, payload(payloads)?),
+        PUT_HASH => QueuedOp::Put(args::hash(env, key, "keyHash")?, payload(payloads)?),
         DELETE_KEY => QueuedOp::Delete(args::key_hash(env, key, "key")?),
         DELETE_HASH => QueuedOp::Delete(args::hash(env, key, "keyHash")?),
         _ => return Err(invalid_value(env, "unknown op kind")),
@@ -164,7 +154,34 @@ fn convert(env: &Env, kind: u32, key: &Unknown<'_>, payload: Option<&Unknown<'_>
 /// the group, or NaN if it failed; `failures` is `null`, or a flat array
 /// `[group, error, group, error, ...]` of the failed ones with their coded
 /// errors.
-pub struct Outcomes(Vec<Outcome>);
+pub struct Outcomes {
+    tails: Vec<f64>,
+    /// `(group, code, message)`, in group order.
+    failed: Vec<(usize, String, String)>,
+}
+
+impl From<Applied> for Outcomes {
+    fn from(a: Applied) -> Outcomes {
+        // Same size and alignment: collected in place.
+        let mut tails: Vec<f64> = a.tails.into_iter().map(|t| t as f64).collect();
+        let failed = a
+            .failed
+            .into_iter()
+            .map(|(g, e)| {
+                tails[g] = f64::NAN;
+                (g, e.code().to_owned(), e.to_string())
+            })
+            .collect();
+        Outcomes { tails, failed }
+    }
+}
+
+impl Outcomes {
+    /// Every one of `groups` failed with `code`/`msg`.
+    fn all_failed(groups: usize, code: &str, msg: &str) -> Outcomes {
+        Outcomes { tails: vec![f64::NAN; groups], failed: (0..groups).map(|g| (g, code.to_owned(), msg.to_owned())).collect() }
+    }
+}
 
 impl TypeName for Outcomes {
     fn type_name() -> &'static str {
@@ -178,18 +195,16 @@ impl TypeName for Outcomes {
 impl ToNapiValue for Outcomes {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
         let env = Env::from_raw(env);
-        let tails: Vec<f64> = val.0.iter().map(|o| o.as_ref().map_or(f64::NAN, |&t| t as f64)).collect();
         let mut out = env.create_array(2)?;
-        out.set(0, Float64Array::new(tails))?;
-        let failed: Vec<(usize, &(String, String))> = val.0.iter().enumerate().filter_map(|(i, o)| o.as_ref().err().map(|e| (i, e))).collect();
-        if failed.is_empty() {
+        out.set(0, Float64Array::new(val.tails))?;
+        if val.failed.is_empty() {
             out.set(1, Null)?;
         } else {
-            let mut list = env.create_array(2 * failed.len() as u32)?;
-            for (k, (i, (code, msg))) in failed.into_iter().enumerate() {
-                list.set(2 * k as u32, i as u32)?;
+            let mut list = env.create_array(2 * val.failed.len() as u32)?;
+            for (k, (g, code, msg)) in val.failed.into_iter().enumerate() {
+                list.set(2 * k as u32, g as u32)?;
                 // SAFETY: a value made in this env, during this call.
-                list.set(2 * k as u32 + 1, unsafe { Unknown::from_raw_unchecked(env.raw(), error_value(&env, code, msg)) })?;
+                list.set(2 * k as u32 + 1, unsafe { Unknown::from_raw_unchecked(env.raw(), error_value(&env, &code, &msg)) })?;
             }
             out.set(1, list)?;
         }
@@ -209,46 +224,31 @@ impl Flush {
         Flush { store, batch }
     }
 
-    fn append(&self) -> Vec<Outcome> {
+    fn append(&self) -> Outcomes {
         let b = &self.batch;
         let ops: Vec<Op<'_>> = b
             .ops
             .iter()
             .map(|op| match op {
-                QueuedOp::Put(h, p) => Op::Put(*h, p.get(&b.arena)),
+                QueuedOp::Put(h, p) => Op::Put(*h, b.payloads.get(*p)),
                 QueuedOp::Delete(h) => Op::Delete(*h),
             })
             .collect();
-        let mut start = 0;
-        let groups: Vec<(&[Op<'_>], bool)> = b
-            .groups
-            .iter()
-            .map(|g| {
-                let ops = &ops[start..g.end];
-                start = g.end;
-                (ops, g.allow_null)
-            })
-            .collect();
-        self.store.apply_groups(&groups).into_iter().map(|r| r.map_err(|e| (e.code().to_owned(), e.to_string()))).collect()
+        self.store.apply_groups(&ops, &b.groups).into()
     }
 }
 
 #[napi_derive::napi]
 impl Task for Flush {
-    type Output = Vec<Outcome>;
+    type Output = Outcomes;
     type JsValue = Outcomes;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        if self.batch.groups.is_empty() {
-            return Ok(Vec::new());
-        }
-        Ok(catch_unwind(AssertUnwindSafe(|| self.append())).unwrap_or_else(|panic| {
-            let failed = Err(("ERR_INTERNAL".to_owned(), format!("engine panic: {}", panic_message(&*panic))));
-            vec![failed; self.batch.groups.len()]
-        }))
+        Ok(catch_unwind(AssertUnwindSafe(|| self.append()))
+            .unwrap_or_else(|panic| Outcomes::all_failed(self.batch.groups.len(), "ERR_INTERNAL", &format!("engine panic: {}", panic_message(&*panic)))))
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Outcomes> {
-        Ok(Outcomes(output))
+        Ok(output)
     }
 }

@@ -336,13 +336,13 @@ impl NativeStreamWriter {
     /// Spools a chunk on a worker thread (large chunks are read in place).
     #[napi(ts_return_type = "Promise<void>")]
     pub fn write_async(&self, env: &Env, chunk: Unknown<'_>) -> Result<AsyncTask<Job>> {
-        let mut arena = Vec::new();
-        let owned = args::owned_payload(env, &chunk, &mut arena, "chunk")?;
+        let mut payloads = args::Payloads::default();
+        let at = payloads.push(env, &chunk, "chunk")?;
         let inner = self.inner.clone();
         Ok(Job::new(move || {
             let mut guard = inner.lock().unwrap_or_else(|e| e.into_inner());
             let w = guard.as_mut().ok_or_else(finished)?;
-            w.write(owned.get(&arena))?;
+            w.write(payloads.get(at))?;
             Ok(Out::Unit)
         }))
     }
