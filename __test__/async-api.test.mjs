@@ -777,6 +777,31 @@ test('group commit: a batch with an invalid payload among concurrent valid write
   t.is(tails[tails.length - 1], await a.fileSize())
 })
 
+test('group commit: the async views of two DataStores over one native handle share one queue: interleaved writes, bad ones included, each get their own outcome', async (t) => {
+  const dir = tmpDir(t)
+  const keep = closer(t)
+  const a = keep(DataStore.open(path.join(dir, 'store.bin')))
+  const b = new DataStore(a.native)
+  const s = keep(DataStore.open(path.join(dir, 'sync.bin')))
+  const ps = []
+  const expected = []
+  for (let i = 0; i < 3000; i++) {
+    const via = i % 2 === 0 ? a.async : b.async
+    const bad = i % 101 === 0
+    ps.push(via.write(`k${i}`, bad ? '' : `v${i}`))
+    expected.push(bad ? 'ERR_INVALID_ARG_VALUE' : s.write(`k${i}`, `v${i}`))
+    if (i % 500 === 0) ps.push(via.batchWrite([[`b${i}`, 'x'], [`c${i}`, `y${i}`]])), expected.push(s.batchWrite([[`b${i}`, 'x'], [`c${i}`, `y${i}`]]))
+  }
+  const settled = await Promise.allSettled(ps)
+  t.deepEqual(
+    settled.map((r) => (r.status === 'fulfilled' ? r.value : r.reason.code)),
+    expected,
+    'each write resolves to the tail the same sequence gives a sync store, or rejects alone',
+  )
+  t.is(a.fileSize(), s.fileSize())
+  t.true(fs.readFileSync(path.join(dir, 'store.bin')).equals(fs.readFileSync(path.join(dir, 'sync.bin'))))
+})
+
 // Product bug (reported): a key hash that is a bigint but out of the u64 range is
 // rejected by the native conversion of the WHOLE flush (applyGroupsAsync throws on
 // the JS thread), so every valid write coalesced into the same group commit

@@ -5,7 +5,7 @@ import { codedError, typeError } from './errors'
 import { OpKind, WriteQueue } from './queue'
 import { DataStore, checkAllowNull, checkOptions, checkPath, ensureVerified, payloadStream, splitPairs } from './store'
 import type { CorruptEntry, Native, OpenOptions } from './store'
-import { ViewState, entryBatches } from './view'
+import { ViewState, entryBatchesAsync } from './view'
 import type {
   AsyncDataStoreReader,
   AsyncDataStoreWriter,
@@ -348,11 +348,8 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   /** Live entries, newest first (a snapshot as of the call). */
   async *entries(): AsyncIterableIterator<EntryHandle> {
     this.#open()
-    for (const batch of entryBatches(this.native, ITER_BATCH)) {
-      yield* batch
-      // Let other work run between batches.
-      await new Promise<void>((resolve) => setImmediate(resolve))
-    }
+    // Each batch is walked on a worker; awaiting it lets other work run.
+    for await (const batch of entryBatchesAsync(this.native, ITER_BATCH)) yield* batch
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<EntryHandle> {

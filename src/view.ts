@@ -67,3 +67,14 @@ export function* entryBatches(store: Native, batchSize: number): Generator<Entry
     yield batch.map((m) => view.handle(m))
   }
 }
+
+/** As `entryBatches`, each batch walked on a worker thread. */
+export async function* entryBatchesAsync(store: Native, batchSize: number): AsyncGenerator<EntryHandle[]> {
+  const it = store.iter()
+  const view = new View(it.view(), -1)
+  for (;;) {
+    const batch = await it.nextBatchAsync(batchSize)
+    if (batch.length === 0) return
+    yield batch.map((m) => view.handle(m))
+  }
+}

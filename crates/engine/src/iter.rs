@@ -30,6 +30,17 @@ impl EntryIter {
         self.generation.view_map(len, len)
     }
 
+    /// Maps in the pages of this snapshot's view (see `view`) that hold the
+    /// metadata at `offsets`, so a thread making handles of them next (the
+    /// JS thread) reads them without page faults. Best effort.
+    pub fn populate_view(&self, offsets: &[u64]) {
+        if let Ok(view) = self.view() {
+            for &m in offsets {
+                view.populate(m, METADATA_SIZE as u64);
+            }
+        }
+    }
+
     /// The next live entry's metadata offset (the cheap form of `next`).
     pub fn next_offset(&mut self) -> Option<u64> {
         let bytes = self.map.bytes();

@@ -94,4 +94,19 @@ impl ViewMap {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+
+    /// Maps the pages holding `[offset, offset + len)` into this process's
+    /// page tables now (`MADV_POPULATE_READ`), so that a thread reading them
+    /// later does not stop on a page fault (nor on the disk). Best effort: a
+    /// kernel without it (before Linux 5.14) or another OS does nothing.
+    pub fn populate(&self, offset: u64, len: u64) {
+        #[cfg(target_os = "linux")]
+        if let Some(m) = &self.map {
+            if offset.saturating_add(len) <= self.len as u64 {
+                let _ = m.advise_range(memmap2::Advice::PopulateRead, offset as usize, len as usize);
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = (offset, len);
+    }
 }

@@ -591,7 +591,7 @@ fn reference_agrees_on_every_truncation() {
 fn mutated_stores_recover_open_and_iterate() {
     let started = Instant::now();
     let dir = scratch();
-    let bases = vec![
+    let bases = [
         build_base(dir.path(), "a.bin", 1, 150, false),
         build_base(dir.path(), "b.bin", 2, 40, true),
         build_base(dir.path(), "c.bin", 3, 12, true),

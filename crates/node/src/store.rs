@@ -274,14 +274,33 @@ impl NativeStore {
     #[napi]
     pub fn iter(&self, env: &Env) -> Result<NativeIter> {
         let s = self.get(env)?;
-        Ok(NativeIter { inner: s.iter().or_throw(env)? })
+        Ok(NativeIter { inner: Arc::new(Mutex::new(s.iter().or_throw(env)?)) })
     }
 }
 
-/// A snapshot walk of live entries, newest first.
+/// A snapshot walk of live entries, newest first. Shared with a worker
+/// thread by `nextBatchAsync`.
 #[napi]
 pub struct NativeIter {
-    inner: srd_engine::iter::EntryIter,
+    inner: Arc<Mutex<srd_engine::iter::EntryIter>>,
+}
+
+/// Up to `max` metadata offsets of `it`; fewer (or none) at the end. With
+/// `populate`, their pages of the view are mapped in too (see
+/// `EntryIter::populate_view`).
+fn next_offsets(it: &Mutex<srd_engine::iter::EntryIter>, max: u32, populate: bool) -> Vec<f64> {
+    let mut it = it.lock().unwrap_or_else(|e| e.into_inner());
+    let mut out = Vec::with_capacity(max.min(4096) as usize);
+    while out.len() < max as usize {
+        match it.next_offset() {
+            Some(m) => out.push(m),
+            None => break,
+        }
+    }
+    if populate {
+        it.populate_view(&out);
+    }
+    out.into_iter().map(|m| m as f64).collect()
 }
 
 #[napi]
@@ -289,21 +308,24 @@ impl NativeIter {
     /// The view of this snapshot's generation (valid for every offset it yields).
     #[napi]
     pub fn view<'env>(&self, env: &'env Env) -> Result<ArrayBuffer<'env>> {
-        let view = self.inner.view().map_err(srd_engine::Error::from).or_throw(env)?;
+        let view = self.inner.lock().unwrap_or_else(|e| e.into_inner()).view().map_err(srd_engine::Error::from).or_throw(env)?;
         views::array_buffer(env, view)
     }
 
     /// Up to `max` metadata offsets; fewer (or none) at the end.
     #[napi]
-    pub fn next_batch(&mut self, max: u32) -> Vec<f64> {
-        let mut out = Vec::with_capacity(max.min(4096) as usize);
-        while out.len() < max as usize {
-            match self.inner.next_offset() {
-                Some(m) => out.push(m as f64),
-                None => break,
-            }
-        }
-        out
+    pub fn next_batch(&self, max: u32) -> Vec<f64> {
+        next_offsets(&self.inner, max, false)
+    }
+
+    /// `nextBatch` on a worker thread: the walk reads each entry's metadata
+    /// through the map, which faults pages in (and waits on the disk when
+    /// they are not cached), so the async API keeps it off the event loop;
+    /// the worker also maps in the view pages the handles will read.
+    #[napi(ts_return_type = "Promise<number[]>")]
+    pub fn next_batch_async(&self, max: u32) -> AsyncTask<Job> {
+        let it = self.inner.clone();
+        Job::new(move || Ok(Out::Numbers(next_offsets(&it, max, true))))
     }
 }
 
