@@ -1,3 +1,4 @@
+import { perHandle } from './per-handle'
 import type { Native } from './store'
 
 /** Op kinds understood by the native `enqueue` (group.rs). */
@@ -101,12 +102,7 @@ export class WriteQueue {
 
   /** The queue of `native`: one per handle, as the native queue it mirrors. */
   static of(native: Native): WriteQueue {
-    let queue = QUEUES.get(native)
-    if (queue === undefined) {
-      queue = new WriteQueue(native)
-      QUEUES.set(native, queue)
-    }
-    return queue
+    return perHandle(QUEUES, native, (handle) => new WriteQueue(handle))
   }
 
   /** Queues `write(key, payload)` as a group of its own; resolves to the tail

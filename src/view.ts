@@ -1,5 +1,6 @@
 import native = require('./native')
 import { EntryHandle } from './handle'
+import { perHandle } from './per-handle'
 
 type Native = InstanceType<typeof native.NativeStore>
 
@@ -41,12 +42,7 @@ export class ViewState {
 
   /** The view state of `store` (every wrapper of one handle shares it). */
   static of(store: Native): ViewState {
-    let state = STATES.get(store)
-    if (state === undefined) {
-      state = new ViewState(store)
-      STATES.set(store, state)
-    }
-    return state
+    return perHandle(STATES, store, (handle) => new ViewState(handle))
   }
 
   /** Replaces the current view by one covering the whole file now. */

@@ -1,0 +1,12 @@
+/**
+ * State kept once per native handle: every JS wrapper of one handle (a
+ * DataStore, its `async` view, an AsyncDataStore) shares it.
+ */
+export function perHandle<H extends object, T>(states: WeakMap<H, T>, handle: H, make: (handle: H) => T): T {
+  let state = states.get(handle)
+  if (state === undefined) {
+    state = make(handle)
+    states.set(handle, state)
+  }
+  return state
+}
