@@ -15,12 +15,22 @@ export declare class NamespaceHasher {
   namespace(key: unknown): Buffer
 }
 
-/** A snapshot walk of live entries, newest first. */
+/**
+ * A snapshot walk of live entries, newest first. Shared with a worker
+ * thread by `nextBatchAsync`.
+ */
 export declare class NativeIter {
   /** The view of this snapshot's generation (valid for every offset it yields). */
   view(): ArrayBuffer
   /** Up to `max` metadata offsets; fewer (or none) at the end. */
   nextBatch(max: number): Array<number>
+  /**
+   * `nextBatch` on a worker thread: the walk reads each entry's metadata
+   * through the map, which faults pages in (and waits on the disk when
+   * they are not cached), so the async API keeps it off the event loop;
+   * the worker also maps in the view pages the handles will read.
+   */
+  nextBatchAsync(max: number): Promise<number[]>
 }
 
 export declare class NativeStore {
