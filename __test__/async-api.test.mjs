@@ -708,6 +708,24 @@ test('group commit: 10,000 concurrent write() Promises resolve to distinct tails
   t.deepEqual(await a.verify(), [])
 })
 
+test('group commit: 70,000 writes issued in one tick span two appends (65,536 groups each at most): every Promise gets its own tail, in issue order', async (t) => {
+  const dir = tmpDir(t)
+  const keep = closer(t)
+  const a = keep(await AsyncDataStore.open(path.join(dir, 'async.bin')))
+  const s = keep(DataStore.open(path.join(dir, 'sync.bin')))
+  const N = 70000
+  const ps = new Array(N)
+  for (let i = 0; i < N; i++) ps[i] = a.write(`k${i % 50000}`, i % 9999 === 0 ? '' : `v${i}`)
+  const settled = await Promise.allSettled(ps)
+  const expected = []
+  for (let i = 0; i < N; i++) expected.push(i % 9999 === 0 ? 'ERR_INVALID_ARG_VALUE' : s.write(`k${i % 50000}`, `v${i}`))
+  t.deepEqual(
+    settled.map((r) => (r.status === 'fulfilled' ? r.value : r.reason.code)),
+    expected,
+  )
+  t.true(fs.readFileSync(path.join(dir, 'async.bin')).equals(fs.readFileSync(path.join(dir, 'sync.bin'))))
+})
+
 test('group commit: of 1000 concurrent writes to one key the last one issued wins; mixed ops keep issue order', async (t) => {
   const dir = tmpDir(t)
   const a = await AsyncDataStore.open(path.join(dir, 'store.bin'))
