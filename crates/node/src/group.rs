@@ -1,6 +1,6 @@
 //! Group commit for the async API. Async writes are converted on the JS
 //! thread the moment they are issued and queued here, each group (a write,
-//! a batch) all or nothing; one `Flush` task then appends a whole batch of
+//! a batch) all or nothing; one `flush` task then appends a whole batch of
 //! groups on a libuv worker: one write, one index update, one fsync when
 //! durable. Each group fails alone.
 //!
@@ -12,14 +12,13 @@
 
 use crate::args::{self, Elements, Owned, Payloads};
 use crate::errors::{error_value, invalid_value};
-use crate::tasks::panic_message;
+use crate::tasks::{Job, Out};
 use napi::bindgen_prelude::*;
 use napi::{sys, Env};
 use srd_engine::{Applied, Group, Op, Store};
 use std::cell::{RefCell, RefMut};
 use std::collections::VecDeque;
 use std::rc::Rc;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 // Op kinds, as src/queue.ts `OpKind` numbers them.
@@ -176,22 +175,6 @@ impl From<Applied> for Outcomes {
     }
 }
 
-impl Outcomes {
-    /// Every one of `groups` failed with `code`/`msg`.
-    fn all_failed(groups: usize, code: &str, msg: &str) -> Outcomes {
-        Outcomes { tails: vec![f64::NAN; groups], failed: (0..groups).map(|g| (g, code.to_owned(), msg.to_owned())).collect() }
-    }
-}
-
-impl TypeName for Outcomes {
-    fn type_name() -> &'static str {
-        "Outcomes"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Object
-    }
-}
-
 impl ToNapiValue for Outcomes {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
         let env = Env::from_raw(env);
@@ -213,42 +196,19 @@ impl ToNapiValue for Outcomes {
     }
 }
 
-/// Appends one batch on a libuv worker; resolves to its groups' [`Outcomes`].
-pub struct Flush {
-    store: Arc<Store>,
-    batch: Batch,
-}
-
-impl Flush {
-    pub fn new(store: Arc<Store>, batch: Batch) -> Flush {
-        Flush { store, batch }
-    }
-
-    fn append(&self) -> Outcomes {
-        let b = &self.batch;
-        let ops: Vec<Op<'_>> = b
+/// Appends `batch` in one write on a libuv worker; resolves to its groups'
+/// [`Outcomes`]. A panic rejects it with `ERR_INTERNAL` (as any `Job`), and
+/// the TS queue rejects each of the batch's groups with that error.
+pub fn flush(store: Arc<Store>, batch: Batch) -> AsyncTask<Job> {
+    Job::new(move || {
+        let ops: Vec<Op<'_>> = batch
             .ops
             .iter()
             .map(|op| match op {
-                QueuedOp::Put(h, p) => Op::Put(*h, b.payloads.get(*p)),
+                QueuedOp::Put(h, p) => Op::Put(*h, batch.payloads.get(*p)),
                 QueuedOp::Delete(h) => Op::Delete(*h),
             })
             .collect();
-        self.store.apply_groups(&ops, &b.groups).into()
-    }
-}
-
-#[napi_derive::napi]
-impl Task for Flush {
-    type Output = Outcomes;
-    type JsValue = Outcomes;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        Ok(catch_unwind(AssertUnwindSafe(|| self.append()))
-            .unwrap_or_else(|panic| Outcomes::all_failed(self.batch.groups.len(), "ERR_INTERNAL", &format!("engine panic: {}", panic_message(&*panic)))))
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Outcomes> {
-        Ok(output)
-    }
+        Ok(Out::Outcomes(store.apply_groups(&ops, &batch.groups).into()))
+    })
 }

@@ -4,7 +4,7 @@
 use crate::args;
 use crate::errors::{closed, OrThrow};
 use crate::fast::Seen;
-use crate::group::{self, borrow, Flush, SharedQueue};
+use crate::group::{self, borrow, SharedQueue};
 use crate::tasks::{Job, Out};
 use crate::views;
 use napi::bindgen_prelude::*;
@@ -421,10 +421,9 @@ impl NativeStore {
     /// resolves to `[tails, failures]`, one outcome per group (group.rs
     /// `Outcomes`). Throws `ERR_STORE_CLOSED` (dropping the batch) if closed.
     #[napi(ts_return_type = "Promise<[Float64Array, Array<number | Error> | null]>")]
-    pub fn flush_async(&self, env: &Env) -> Result<AsyncTask<Flush>> {
+    pub fn flush_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
         let batch = borrow(env, &self.queue)?.take();
-        let store = self.get(env)?;
-        Ok(AsyncTask::new(Flush::new(store, batch)))
+        Ok(group::flush(self.get(env)?, batch))
     }
 
     #[napi(ts_return_type = "Promise<number>")]

@@ -18,6 +18,8 @@ pub enum Out {
     Store(Arc<Store>),
     /// `(keyHash, offset)` of corrupt entries.
     Corrupt(Vec<(u64, u64)>),
+    /// What a group-commit flush did (group.rs).
+    Outcomes(crate::group::Outcomes),
 }
 
 pub struct JsOut(Out);
@@ -42,6 +44,7 @@ impl ToNapiValue for JsOut {
                 Out::Bool(b) => bool::to_napi_value(env, b),
                 Out::Numbers(v) => Vec::<f64>::to_napi_value(env, v),
                 Out::Store(s) => NativeStore::to_napi_value(env, NativeStore::from_arc(s)),
+                Out::Outcomes(o) => crate::group::Outcomes::to_napi_value(env, o),
                 Out::Corrupt(v) => {
                     let items: Vec<(BigInt, f64)> = v.into_iter().map(|(h, m)| (BigInt::from(h), m as f64)).collect();
                     Vec::to_napi_value(env, items)
@@ -88,7 +91,7 @@ impl Task for Job {
 }
 
 /// The message a panic carried.
-pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
