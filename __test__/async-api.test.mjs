@@ -36,6 +36,17 @@ function closer(t) {
 }
 
 const text = (h) => (h === null ? null : Buffer.from(h.bytes).toString('utf8'))
+/** A settled write: its tail, or its error's code. */
+const outcome = (r) => (r.status === 'fulfilled' ? r.value : r.reason.code)
+
+/** An AsyncDataStore and a DataStore in fresh files of one temp dir, closed at teardown. */
+async function twins(t) {
+  const dir = tmpDir(t)
+  const keep = closer(t)
+  const a = keep(await AsyncDataStore.open(path.join(dir, 'async.bin')))
+  const s = keep(DataStore.open(path.join(dir, 'sync.bin')))
+  return { dir, a, s }
+}
 const sha = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex')
 
 /** Everything observable about a handle (bytes by digest), or null. */
@@ -676,10 +687,7 @@ test('readStream is a Node Readable with backpressure: a slow Writable with a sm
 // ---- group commit ---------------------------------------------------------------
 
 test('group commit: 10,000 concurrent write() Promises resolve to distinct tails increasing in issue order, equal to sequential sync writes', async (t) => {
-  const dir = tmpDir(t)
-  const keep = closer(t)
-  const a = keep(await AsyncDataStore.open(path.join(dir, 'async.bin')))
-  const s = keep(DataStore.open(path.join(dir, 'sync.bin')))
+  const { a, s } = await twins(t)
   const N = 10000
   const payload = (i) => (i % 97 === 0 ? pattern(70 * 1024, i) : `value-${i}-${'x'.repeat(i % 50)}`)
   const promises = []
@@ -709,10 +717,7 @@ test('group commit: 10,000 concurrent write() Promises resolve to distinct tails
 })
 
 test('group commit: 70,000 writes issued in one tick span two appends (65,536 groups each at most): every Promise gets its own tail, in issue order', async (t) => {
-  const dir = tmpDir(t)
-  const keep = closer(t)
-  const a = keep(await AsyncDataStore.open(path.join(dir, 'async.bin')))
-  const s = keep(DataStore.open(path.join(dir, 'sync.bin')))
+  const { dir, a, s } = await twins(t)
   const N = 70000
   const ps = new Array(N)
   for (let i = 0; i < N; i++) ps[i] = a.write(`k${i % 50000}`, i % 9999 === 0 ? '' : `v${i}`)
@@ -720,7 +725,7 @@ test('group commit: 70,000 writes issued in one tick span two appends (65,536 gr
   const expected = []
   for (let i = 0; i < N; i++) expected.push(i % 9999 === 0 ? 'ERR_INVALID_ARG_VALUE' : s.write(`k${i % 50000}`, `v${i}`))
   t.deepEqual(
-    settled.map((r) => (r.status === 'fulfilled' ? r.value : r.reason.code)),
+    settled.map(outcome),
     expected,
   )
   t.true(fs.readFileSync(path.join(dir, 'async.bin')).equals(fs.readFileSync(path.join(dir, 'sync.bin'))))
@@ -812,7 +817,7 @@ test('group commit: the async views of two DataStores over one native handle sha
   }
   const settled = await Promise.allSettled(ps)
   t.deepEqual(
-    settled.map((r) => (r.status === 'fulfilled' ? r.value : r.reason.code)),
+    settled.map(outcome),
     expected,
     'each write resolves to the tail the same sequence gives a sync store, or rejects alone',
   )
