@@ -21,7 +21,6 @@ use std::ffi::c_void;
 use std::cell::Cell;
 use std::ptr;
 use std::rc::Rc;
-use std::sync::Arc;
 
 type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
 
@@ -32,14 +31,14 @@ pub type Seen = Rc<Cell<(u64, u64)>>;
 
 /// What a function is bound to: one JS handle's slot, async write queue and view.
 struct Bound {
-    slot: Arc<Slot>,
+    slot: Rc<Slot>,
     queue: SharedQueue,
     seen: Seen,
 }
 
 /// `[locate, locateWithKeyHash, write, enqueueWrite]` bound to `slot`,
 /// `queue` and `seen` (see each callback).
-pub fn functions<'env>(env: &'env Env, slot: &Arc<Slot>, queue: &SharedQueue, seen: &Seen) -> Result<Array<'env>> {
+pub fn functions<'env>(env: &'env Env, slot: &Rc<Slot>, queue: &SharedQueue, seen: &Seen) -> Result<Array<'env>> {
     let fns: [(&str, Callback); 4] = [("locate", locate_key), ("locateWithKeyHash", locate_hash), ("write", write), ("enqueueWrite", enqueue_write)];
     let mut out = env.create_array(fns.len() as u32)?;
     for (i, (name, cb)) in fns.into_iter().enumerate() {
@@ -102,10 +101,10 @@ impl<'a> Call<'a> {
         Some(Call { env: Env::from_raw(env), slot: &to.slot, queue: &to.queue, seen: &to.seen, args })
     }
 
-    /// Runs `f` on the live store (the slot stays read-locked, so a
-    /// concurrent `close()` waits for the call to finish).
+    /// Runs `f` on the live store, borrowed from the slot (no clone of the
+    /// `Arc`: that is an atomic increment and decrement per call).
     fn with_store<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
-        let guard = self.slot.read().unwrap_or_else(|e| e.into_inner());
+        let guard = self.slot.try_borrow().map_err(|_| closed(&self.env))?;
         f(guard.as_deref().ok_or_else(|| closed(&self.env))?)
     }
 
