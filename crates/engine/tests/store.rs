@@ -1037,3 +1037,75 @@ fn apply_groups_drops_an_invalid_group_alone_and_reports_each_groups_tail() {
     assert_eq!(applied.tails, tails);
     assert_eq!(bytes(&dir.path().join("g.srd")), bytes(&dir.path().join("a.srd")));
 }
+
+/// The ops of `long_store`: 12,000 writes over 50 keys, 5 of those keys
+/// deleted, then 20,000 distinct keys. Open walks the newest 16,384 entries
+/// (all new keys) before it sizes the index for the rest of the chain.
+fn long_store_ops() -> Vec<(String, Option<Vec<u8>>)> {
+    let mut ops = Vec::new();
+    for i in 0..12_000u64 {
+        ops.push((format!("old-{}", i % 50), Some(pat(i, 40))));
+    }
+    for k in [3, 14, 15, 92 % 50, 49] {
+        ops.push((format!("old-{k}"), None));
+    }
+    for i in 0..20_000u64 {
+        ops.push((format!("new-{i}"), Some(pat(100_000 + i, 24))));
+    }
+    ops
+}
+
+/// The live keys after the first `n` ops, with their newest payloads.
+fn live_after(ops: &[(String, Option<Vec<u8>>)], n: usize) -> std::collections::HashMap<&str, &[u8]> {
+    let mut live = std::collections::HashMap::new();
+    for (k, v) in &ops[..n] {
+        match v {
+            Some(v) => live.insert(k.as_str(), v.as_slice()),
+            None => live.remove(k.as_str()),
+        };
+    }
+    live
+}
+
+#[track_caller]
+fn assert_live(s: &Store, ops: &[(String, Option<Vec<u8>>)], n: usize) {
+    let live = live_after(ops, n);
+    assert_eq!(s.len(), live.len());
+    for (k, _) in ops {
+        let got = s.read(k.as_bytes()).unwrap();
+        match live.get(k.as_str()) {
+            Some(v) => assert_eq!(got.expect(k).payload(), *v, "{k}"),
+            None => assert!(got.is_none(), "{k} should be absent"),
+        }
+    }
+}
+
+#[test]
+fn a_store_longer_than_the_index_sizing_sample_reopens_also_with_an_old_link_broken() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let ops = long_store_ops();
+    let mut tails = Vec::new();
+    {
+        let s = open(&path);
+        for (k, v) in &ops {
+            tails.push(match v {
+                Some(v) => s.write(k.as_bytes(), v).unwrap(),
+                None => s.delete(k.as_bytes()).unwrap(),
+            });
+        }
+    }
+    assert_live(&open(&path), &ops, ops.len());
+
+    // Break the link of entry 500 (far older than the sample): the chain of
+    // every longer prefix passes through it, so open keeps the 500 entries
+    // before it, with the keys they leave live.
+    let mut b = bytes(&path);
+    let m = (tails[500] - 20) as usize;
+    b[m + 8..m + 16].copy_from_slice(&(m as u64 + 1).to_le_bytes());
+    let damaged = dir.path().join("damaged.srd");
+    std::fs::write(&damaged, &b).unwrap();
+    let s = open(&damaged);
+    assert_eq!(s.file_size(), tails[499]);
+    assert_live(&s, &ops, 500);
+}
