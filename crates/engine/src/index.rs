@@ -136,7 +136,7 @@ impl KeyIndex {
         if self.len() * 3 < walked {
             return Some(());
         }
-        let rest = chain_len(bytes, tail)?;
+        let rest = crate::recovery::chain_len(bytes, tail)?;
         let likely = (rest as u128 * self.len() as u128 / walked as u128) as usize;
         let _ = self.table.try_reserve(likely, |s| spread(s.key()));
         Some(())
@@ -196,22 +196,6 @@ impl KeyIndex {
     pub fn allocated_bytes(&self) -> usize {
         self.table.allocation_size()
     }
-}
-
-/// Entries of the chain ending at `tail` (each link must point strictly
-/// backwards), or `None` if it does not reach offset 0.
-fn chain_len(bytes: &[u8], mut tail: u64) -> Option<usize> {
-    let mut n = 0usize;
-    while tail != 0 {
-        let m = tail.checked_sub(METADATA_SIZE as u64).filter(|&m| m > 0)?;
-        let prev = Metadata::decode_at(bytes, m)?.prev_offset;
-        if prev >= m {
-            return None;
-        }
-        n += 1;
-        tail = prev;
-    }
-    Some(n)
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ pub fn recover(bytes: &[u8]) -> (u64, u64) {
     // Fast path: the whole file is intact (the common case on every open).
     if let Some(meta) = Metadata::decode_at(bytes, n - META) {
         if let Some(loc) = EntryLocation::derive(bytes, n - META, meta.prev_offset) {
-            if checksum(&bytes[loc.range()]) == meta.checksum && chain_reaches_zero(bytes, meta.prev_offset) {
+            if checksum(&bytes[loc.range()]) == meta.checksum && chain_len(bytes, meta.prev_offset).is_some() {
                 return (n, loc.end - loc.start);
             }
         }
@@ -58,19 +58,22 @@ pub fn tail_entry_intact(bytes: &[u8]) -> bool {
     checksum(&bytes[loc.range()]) == meta.checksum
 }
 
-/// Walks `prev` links from `tail` to 0 without memo (used once, on the fast path).
-fn chain_reaches_zero(bytes: &[u8], mut tail: u64) -> bool {
+/// Entries of the chain ending at `tail`, walking `prev` links to 0 without
+/// memo, each link well formed (`EntryLocation::derive`); `None` if it does
+/// not reach 0. Used on the fast path of open: once here, and by the index
+/// build to size its table (`KeyIndex::size_for_rest`).
+pub(crate) fn chain_len(bytes: &[u8], mut tail: u64) -> Option<usize> {
+    let mut n = 0;
     while tail != 0 {
         if tail < META + 1 {
-            return false;
+            return None;
         }
-        let Some(meta) = Metadata::decode_at(bytes, tail - META) else { return false };
-        if EntryLocation::derive(bytes, tail - META, meta.prev_offset).is_none() {
-            return false;
-        }
+        let meta = Metadata::decode_at(bytes, tail - META)?;
+        EntryLocation::derive(bytes, tail - META, meta.prev_offset)?;
+        n += 1;
         tail = meta.prev_offset;
     }
-    true
+    Some(n)
 }
 
 /// CRC32 of any range of `bytes` from checksums of prefixes taken every
