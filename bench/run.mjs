@@ -148,6 +148,7 @@ async function main() {
   const samples = Object.fromEntries(ROWS.map((r) => [r.id, Object.fromEntries(ENGINE_NAMES.map((e) => [e, []]))]))
   const perEngine = () => Object.fromEntries(ENGINE_NAMES.map((e) => [e, []]))
   const extra = { largeReadUsPerValue: perEngine(), firstPassUs: perEngine(), warmLargeUs: perEngine(), warmSmallUs: perEngine(), copyUs: perEngine(), diskApparent: {} }
+  const floors = { readUs: [], touchUs: [], locateUs: [], asyncMs: [] }
   const timings = {}
   let seq = 0
   const fresh = (tag, engine) => path.join(root, `${tag}-${engine}-${++seq}`)
@@ -190,6 +191,11 @@ async function main() {
         if (engine === 'better-sqlite3') continue
         await step('asyncCache', engine, { op: 'asyncPut', dir: fresh('async', engine), n: N_ASYNC, durable: false }, (r) => ({ asyncCache: r.opsPerSec }))
       }
+      {
+        const r = await runWorker({ op: 'asyncFloor', engine: 'ours', dir: fresh('async-floor', 'ours'), n: N_ASYNC })
+        floors.asyncMs.push(r.ms)
+        log(`rep ${rep}/${REPS} floor    async: a Promise per write + Promise.all, no store: ${sig(r.ms)} ms`)
+      }
       for (const engine of ENGINE_NAMES) {
         const r = await step('batch', engine, { op: 'batch', dir: fresh('batch', engine), n: N }, (r) => ({ batch: r.opsPerSec, disk: r.bytesPerEntry }))
         extra.diskApparent[engine] = r.apparentPerEntry
@@ -199,6 +205,11 @@ async function main() {
           get: r.getOpsPerSec,
           getAbsent: r.absentOpsPerSec,
         }))
+      }
+      {
+        const r = await runWorker({ op: 'getFloor', engine: 'ours', dir: fresh('get-floor', 'ours'), n: N, gets: GETS, warm: Math.min(N, GETS / 10) })
+        for (const k of ['readUs', 'touchUs', 'locateUs']) floors[k].push(r[k])
+        log(`rep ${rep}/${REPS} floor    get: read ${sig(r.readUs)} us, locate + touch ${sig(r.touchUs)} us, locate ${sig(r.locateUs)} us`)
       }
       for (const engine of ENGINE_NAMES) {
         const r = await step('large', engine, { op: 'large', dir: fresh('large', engine), count: LARGE, passes: LARGE_PASSES }, (r) => ({
@@ -264,6 +275,7 @@ async function main() {
     const largeReadUs = med(extra.largeReadUsPerValue)
     const readSize = { firstPassUs1MiB: med(extra.firstPassUs), warmUs1MiB: med(extra.warmLargeUs), warmUs64B: med(extra.warmSmallUs), copyUs1MiB: median(Object.values(extra.copyUs).flat()) }
     const targets = evaluateTargets(byId, memory, rust, readSize)
+    const bounds = boundsOf(byId, floors)
     const durationS = (performance.now() - started) / 1e3
     const loadAfter = os.loadavg()
     const result = {
@@ -290,6 +302,7 @@ async function main() {
       memory,
       rust,
       targets,
+      bounds,
       timings: { ...timings, totalS: durationS },
       durationS,
     }
@@ -449,6 +462,45 @@ function evaluateTargets(byId, memory, rust, readSize) {
   return T
 }
 
+/**
+ * What bounds rows (c) and (h): the peers' times, the ratio each target asks
+ * for, and the floors of bench/floors.mjs measured in the same run.
+ */
+function boundsOf(byId, floors) {
+  const us = (opsPerSec) => (opsPerSec ? 1e6 / opsPerSec : null)
+  const ms = (opsPerSec) => (opsPerSec ? (N_ASYNC / opsPerSec) * 1e3 : null)
+  const v = byId.get.values
+  return {
+    get: {
+      lmdbUs: us(v.lmdb),
+      levelUs: us(v['classic-level']),
+      oursUs: us(v.ours),
+      readUs: median(floors.readUs),
+      touchUs: median(floors.touchUs),
+      locateUs: median(floors.locateUs),
+      samples: floors,
+    },
+    async: { lmdbMs: ms(byId.asyncCache.values.lmdb), oursMs: ms(byId.asyncCache.values.ours), floorMs: median(floors.asyncMs) },
+  }
+}
+
+/** The bounds as sentences (`us` is the micro sign to use). */
+function boundsText(b, us) {
+  if (!b) return []
+  const g = b.get
+  const a = b.async
+  const x = (n, d) => (n && d ? fmtRatio(n / d) : 'n/a')
+  return [
+    `(c) random get: lmdb takes ${sig(g.lmdbUs)} ${us} per get, so 3x needs <= ${sig(g.lmdbUs / 3)} ${us}; classic-level takes ${sig(g.levelUs)} ${us}, so 8x needs <= ${sig(g.levelUs / 8)} ${us}. ` +
+      `Our get takes ${sig(g.oursUs)} ${us} in its row and ${sig(g.readUs)} ${us} in the floor's process. ` +
+      `The least a read through the engine's index does (the native locate, then the entry's metadata and first payload byte; no EntryHandle, no Buffer) takes ${sig(g.touchUs)} ${us}, locate alone ${sig(g.locateUs)} ${us}: ` +
+      `no change above the index can beat ${x(g.lmdbUs, g.touchUs)} lmdb or ${x(g.levelUs, g.touchUs)} classic-level here.`,
+    `(h) ${fmtInt(N_ASYNC)} async puts: lmdb takes ${sig(a.lmdbMs)} ms, so 3x needs <= ${sig(a.lmdbMs / 3)} ms. ` +
+      `A Promise per write resolved to its own value, plus the Promise.all, with no store at all, takes ${sig(a.floorMs)} ms in a fresh process (${x(a.lmdbMs, a.floorMs)} lmdb); ` +
+      `ours takes ${sig(a.oursMs)} ms, so the store's own work (each write converted natively, one append on a libuv worker, the batch settled) adds ${sig(a.oursMs - a.floorMs)} ms.`,
+  ]
+}
+
 // ------------------------------------------------------------------ reports
 
 function tableRows(result) {
@@ -523,6 +575,9 @@ function textReport(result) {
   lines.push('')
   lines.push('Targets (issue 4):')
   for (const t of result.targets) lines.push(`  [${t.met ? 'met ' : 'MISS'}] ${t.text}: ${t.actual} (required ${t.required})`)
+  lines.push('')
+  lines.push('Floors (bench/floors.mjs, same run):')
+  for (const t of boundsText(result.bounds, 'us')) lines.push(`  ${t}`)
   lines.push('')
   if (result.git) {
     lines.push(`measured at commit ${result.git.commit.slice(0, 12)}${result.git.uncommittedProductFiles.length ? ` with uncommitted changes in ${result.git.uncommittedProductFiles.join(', ')}` : ''}`)
@@ -607,6 +662,13 @@ function markdown(result) {
   L.push('|---|---|---|---|')
   for (const t of result.targets) L.push(`| ${mdEscape(t.text)} | ${mdEscape(t.required)} | ${mdEscape(t.actual)} | ${t.met ? 'met' : '**missed**'} |`)
   L.push('')
+  const floorLines = boundsText(result.bounds, 'µs')
+  if (floorLines.length) {
+    L.push('Floors, measured in the same run (`bench/floors.mjs`):')
+    L.push('')
+    for (const t of floorLines) L.push(`- ${t}`)
+    L.push('')
+  }
   L.push(
     (result.git ? `Measured at commit \`${result.git.commit.slice(0, 12)}\`${result.git.uncommittedProductFiles.length ? ' (with uncommitted product changes)' : ''}. ` : '') +
     `Total benchmark time ${result.durationS.toFixed(0)} s. Load average before/after: ${result.machine.loadavgBefore.map((x) => x.toFixed(2)).join(' ')} / ${result.machine.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}.`,

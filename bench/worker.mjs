@@ -6,6 +6,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { ENGINES, diskUsage } from './engines.mjs'
 import * as data from './data.mjs'
+import { asyncFloor, getFloor } from './floors.mjs'
 
 const task = JSON.parse(process.argv[2])
 const engine = ENGINES[task.engine]
@@ -44,6 +45,16 @@ async function run() {
         getOpsPerSec: (task.gets / r.getMs) * 1e3,
         absentOpsPerSec: (task.gets / r.absentMs) * 1e3,
       }
+    }
+    case 'getFloor': {
+      // Ours only: the same store, keys and order as 'reads' (see floors.mjs).
+      const keys = data.keys(task.n)
+      await engine.populate(task.dir, keys, data.values(task.n))
+      return getFloor(task.dir, keys, data.order(task.gets, task.n), task.warm)
+    }
+    case 'asyncFloor': {
+      // No store: the same keys, values and loop as 'asyncPut' (see floors.mjs).
+      return { ms: await asyncFloor(data.keys(task.n), data.values(task.n)) }
     }
     case 'large': {
       const vals = data.largeValues(task.count)

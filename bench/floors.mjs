@@ -1,0 +1,90 @@
+// Floors: the least that rows (c) and (h) can cost under this package's
+// design, measured on the same data in the same run as the rows themselves,
+// so that a missed target comes with a measured bound, not a guess.
+//
+// - getFloor: a random get reduced to what any read through the engine's
+//   index must do: the native `locate` call (key string -> hash -> index
+//   slot) and touching the entry (its metadata, then the payload's first
+//   byte), with no EntryHandle and no Buffer. It reaches into the package's
+//   internals (`native.fastFunctions()`, `views`) on purpose; users never do.
+// - asyncFloor: the Promise-per-write contract alone, with no store at all:
+//   each write returns `landed.then(pick)` (resolving to its own number) and
+//   one Promise settles them all on the next turn of the event loop, as a
+//   flush would; the same loop and Promise.all as row (h).
+
+/** Payload start for an entry whose previous tail is `prev` (64-byte pre-pad), as src/handle.ts. */
+function payloadStart(prev) {
+  const rem = prev % 64
+  return rem === 0 ? prev : prev + 64 - rem
+}
+
+/**
+ * Microseconds per get, median of `rounds` interleaved rounds of `idx.length` gets each:
+ * `read` (the row-(c) loop), `touch` (locate + metadata + first payload byte), `locate` only.
+ */
+export async function getFloor(dir, keys, idx, warm, rounds = 3) {
+  const { DataStore } = await import('../lib/index.mjs')
+  const path = await import('node:path')
+  const s = DataStore.open(path.join(dir, 'store.bin'))
+  const [locate] = s.native.fastFunctions()
+  s.read(keys[0]) // fetches the view `locate` answers for
+  const view = s.views.current
+  const dv = view.dv
+  const u8 = new Uint8Array(view.buffer)
+  const n = idx.length
+  const loops = {
+    read: () => {
+      let acc = 0
+      for (let i = 0; i < n; i++) acc += s.read(keys[idx[i]]).bytes[0]
+      return acc
+    },
+    touch: () => {
+      let acc = 0
+      for (let i = 0; i < n; i++) {
+        const m = locate(keys[idx[i]])
+        if (m < 0) throw new Error('floor: a key was not located in the current view')
+        acc += u8[payloadStart(dv.getUint32(m + 8, true) + dv.getUint32(m + 12, true) * 4294967296)]
+      }
+      return acc
+    },
+    locate: () => {
+      let acc = 0
+      for (let i = 0; i < n; i++) acc += locate(keys[idx[i]])
+      return acc
+    },
+  }
+  let acc = 0
+  for (const f of Object.values(loops)) for (let i = 0; i < warm; i += n) acc += f()
+  const us = Object.fromEntries(Object.keys(loops).map((k) => [k, []]))
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, f] of Object.entries(loops)) {
+      const t = performance.now()
+      acc += f()
+      us[name].push(((performance.now() - t) * 1e3) / n)
+    }
+  }
+  s.close()
+  const med = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1]
+  return { readUs: med(us.read), touchUs: med(us.touch), locateUs: med(us.locate), acc }
+}
+
+/** Milliseconds for `keys.length` Promise-per-write "writes" and their Promise.all (no store). */
+export async function asyncFloor(keys, vals) {
+  let land
+  const landed = new Promise((resolve) => {
+    land = resolve
+  })
+  let next = 0
+  const pick = () => next++
+  // Same shape as a write: takes the key and payload, returns its own Promise.
+  const write = (key, payload) => (key === payload ? Promise.reject(new Error('unreachable')) : landed.then(pick))
+  const n = keys.length
+  const t = performance.now()
+  const ps = new Array(n)
+  for (let i = 0; i < n; i++) ps[i] = write(keys[i], vals[i])
+  setImmediate(land)
+  const tails = await Promise.all(ps)
+  const ms = performance.now() - t
+  if (tails[n - 1] !== n - 1) throw new Error('floor: promises settled out of order')
+  return ms
+}
