@@ -180,7 +180,7 @@ function sameBytes(fast, expected) {
   return fast.length === expected.length && Buffer.compare(fast.subarray(0, fast.length), expected) === 0
 }
 
-async function openLmdb(dir, opts = {}) {
+export async function openLmdb(dir, opts = {}) {
   const { open } = await import('lmdb')
   return open({ path: path.join(dir, 'db'), encoding: 'binary', ...opts })
 }
@@ -282,7 +282,7 @@ const lmdb = {
 
 // ---------------------------------------------------------------- classic-level
 
-async function openLevel(dir) {
+export async function openLevel(dir) {
   const { ClassicLevel } = await import('classic-level')
   const db = new ClassicLevel(path.join(dir, 'level'), { keyEncoding: 'utf8', valueEncoding: 'buffer' })
   await db.open()

@@ -12,6 +12,9 @@
 //   one Promise settles them all on the next turn of the event loop, as a
 //   flush would; the same loop and Promise.all as row (h).
 
+import path from 'node:path'
+import { openLevel, openLmdb } from './engines.mjs'
+
 /** Payload start for an entry whose previous tail is `prev` (64-byte pre-pad), as src/handle.ts. */
 function payloadStart(prev) {
   const rem = prev % 64
@@ -19,26 +22,40 @@ function payloadStart(prev) {
 }
 
 /**
- * Microseconds per get, median of `rounds` interleaved rounds of `idx.length` gets each:
- * `read` (the row-(c) loop), `touch` (locate + metadata + first payload byte), `locate` only.
+ * Microseconds per get, each the median of `rounds` rounds of `idx.length`
+ * gets, all in this one process, interleaved round by round so that every
+ * loop sees the same spells of the machine: lmdb `getBinaryFast` and
+ * classic-level `getSync` (as row (c) calls them), our `read` (the row-(c)
+ * loop), `touch` (locate + metadata + first payload byte) and `locate`.
+ * The three stores in `dir` hold `keys` (populated by the caller).
  */
 export async function getFloor(dir, keys, idx, warm, rounds = 3) {
   const { DataStore } = await import('../lib/index.mjs')
-  const path = await import('node:path')
   const s = DataStore.open(path.join(dir, 'store.bin'))
   const [locate] = s.native.fastFunctions()
   s.read(keys[0]) // fetches the view `locate` answers for
   const view = s.views.current
   const dv = view.dv
   const u8 = new Uint8Array(view.buffer)
-  const n = idx.length
+  const db = await openLmdb(dir)
+  const level = await openLevel(dir)
   const loops = {
-    read: () => {
+    lmdb: (n) => {
+      let acc = 0
+      for (let i = 0; i < n; i++) acc += db.getBinaryFast(keys[idx[i]])[0]
+      return acc
+    },
+    level: (n) => {
+      let acc = 0
+      for (let i = 0; i < n; i++) acc += level.getSync(keys[idx[i]])[0]
+      return acc
+    },
+    read: (n) => {
       let acc = 0
       for (let i = 0; i < n; i++) acc += s.read(keys[idx[i]]).bytes[0]
       return acc
     },
-    touch: () => {
+    touch: (n) => {
       let acc = 0
       for (let i = 0; i < n; i++) {
         const m = locate(keys[idx[i]])
@@ -47,25 +64,27 @@ export async function getFloor(dir, keys, idx, warm, rounds = 3) {
       }
       return acc
     },
-    locate: () => {
+    locate: (n) => {
       let acc = 0
       for (let i = 0; i < n; i++) acc += locate(keys[idx[i]])
       return acc
     },
   }
   let acc = 0
-  for (const f of Object.values(loops)) for (let i = 0; i < warm; i += n) acc += f()
+  for (const f of Object.values(loops)) acc += f(warm)
   const us = Object.fromEntries(Object.keys(loops).map((k) => [k, []]))
   for (let r = 0; r < rounds; r++) {
     for (const [name, f] of Object.entries(loops)) {
       const t = performance.now()
-      acc += f()
-      us[name].push(((performance.now() - t) * 1e3) / n)
+      acc += f(idx.length)
+      us[name].push(((performance.now() - t) * 1e3) / idx.length)
     }
   }
   s.close()
+  await db.close()
+  await level.close()
   const med = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1]
-  return { readUs: med(us.read), touchUs: med(us.touch), locateUs: med(us.locate), acc }
+  return Object.fromEntries([...Object.keys(us).map((k) => [`${k}Us`, med(us[k])]), ['acc', acc]])
 }
 
 /** Milliseconds for `keys.length` Promise-per-write "writes" and their Promise.all (no store). */

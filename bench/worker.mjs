@@ -47,9 +47,10 @@ async function run() {
       }
     }
     case 'getFloor': {
-      // Ours only: the same store, keys and order as 'reads' (see floors.mjs).
+      // The same keys and order as 'reads', in stores of ours, lmdb and classic-level side by side (see floors.mjs).
       const keys = data.keys(task.n)
-      await engine.populate(task.dir, keys, data.values(task.n))
+      const vals = data.values(task.n)
+      for (const name of ['ours', 'lmdb', 'classic-level']) await ENGINES[name].populate(task.dir, keys, vals)
       return getFloor(task.dir, keys, data.order(task.gets, task.n), task.warm)
     }
     case 'asyncFloor': {
