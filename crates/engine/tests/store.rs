@@ -18,6 +18,15 @@ fn open(path: &Path) -> Arc<Store> {
     Store::open(path, create()).expect("open")
 }
 
+/// A new store at `s.srd` in a fresh temporary directory, which lives as
+/// long as the returned `TempDir`.
+fn fresh() -> (tempfile::TempDir, std::path::PathBuf, Arc<Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let store = open(&path);
+    (dir, path, store)
+}
+
 fn bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap()
 }
@@ -46,9 +55,7 @@ fn dir_names(dir: &Path) -> Vec<String> {
 
 #[test]
 fn empty_and_null_payloads_are_rejected_and_write_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.srd");
-    let store = open(&path);
+    let (_dir, path, store) = fresh();
     store.write(b"k", b"v").unwrap();
     let before = bytes(&path);
     let tail = store.file_size();
@@ -76,9 +83,7 @@ fn empty_and_null_payloads_are_rejected_and_write_nothing() {
 
 #[test]
 fn a_batch_with_one_invalid_entry_writes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.srd");
-    let store = open(&path);
+    let (_dir, path, store) = fresh();
     store.write(b"a", b"1").unwrap();
     let before = bytes(&path);
     let tail = store.file_size();
@@ -105,9 +110,7 @@ fn a_batch_with_one_invalid_entry_writes_nothing() {
 
 #[test]
 fn deleting_an_absent_key_writes_nothing_and_returns_the_tail() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.srd");
-    let store = open(&path);
+    let (_dir, path, store) = fresh();
     // On an empty store.
     assert_eq!(store.delete(b"nothing").unwrap(), 0);
     assert_eq!(bytes(&path).len(), 0);
@@ -189,9 +192,7 @@ fn a_batch_in_parts_writes_the_same_bytes_and_index_as_one_apply() {
 
 #[test]
 fn a_batch_in_parts_that_fails_writes_nothing_and_stops_asking_for_parts() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.srd");
-    let store = open(&path);
+    let (_dir, path, store) = fresh();
     store.write(b"keep", b"kept").unwrap();
     let before = bytes(&path);
     let tail = store.file_size();
@@ -264,9 +265,7 @@ fn a_write_from_inside_the_production_of_a_batch_fails_instead_of_deadlocking() 
 
 #[test]
 fn rename_to_itself_is_rejected() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.srd");
-    let store = open(&path);
+    let (_dir, path, store) = fresh();
     store.write(b"a", b"payload").unwrap();
     let before = bytes(&path);
     assert_code(store.rename(b"a", b"a"), "ERR_INVALID_ARG_VALUE");
@@ -276,9 +275,7 @@ fn rename_to_itself_is_rejected() {
 
 #[test]
 fn rename_moves_the_payload() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.srd");
-    let store = open(&path);
+    let (_dir, path, store) = fresh();
     store.write(b"a", b"payload").unwrap();
     store.write(b"b", b"old b").unwrap();
     store.rename(b"a", b"b").unwrap();
@@ -314,9 +311,7 @@ fn rename_and_copy_of_an_absent_key_fail_with_key_not_found() {
 
 #[test]
 fn copy_into_the_same_store_is_rejected() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.srd");
-    let store = open(&path);
+    let (_dir, path, store) = fresh();
     store.write(b"k", b"v").unwrap();
     let before = bytes(&path);
     assert_code(store.copy(b"k", &store), "ERR_INVALID_ARG_VALUE");
@@ -444,9 +439,7 @@ fn a_million_overwrites_of_one_key_iterate_as_one_entry() {
 
 #[test]
 fn compaction_keeps_live_data_shrinks_the_file_and_old_handles_stay_valid() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.srd");
-    let store = open(&path);
+    let (dir, path, store) = fresh();
     for round in 0..5u64 {
         for i in 0..50u64 {
             store.write(format!("k{i}").as_bytes(), &pat(round * 1000 + i, 100 + i as usize)).unwrap();
@@ -501,9 +494,7 @@ fn compaction_savings_are_positive_before_and_zero_after() {
     // The estimate is what `compact()` would reclaim: positive while there are
     // overwritten or deleted entries, and zero once the file is compacted
     // (compacting a compacted file reclaims nothing).
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.srd");
-    let store = open(&path);
+    let (_dir, _path, store) = fresh();
     assert_eq!(store.estimate_compaction_savings().unwrap(), 0, "empty store");
     for round in 0..3u64 {
         for i in 0..10u64 {
@@ -528,9 +519,7 @@ fn compaction_savings_are_positive_before_and_zero_after() {
 
 #[test]
 fn compaction_to_empty_and_iterators_across_compaction() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.srd");
-    let store = open(&path);
+    let (_dir, path, store) = fresh();
     store.write(b"a", b"1").unwrap();
     store.write(b"b", b"2").unwrap();
     store.write(b"a", b"3").unwrap();
@@ -817,9 +806,7 @@ fn the_file_ends_at_the_tail_and_a_copy_taken_while_open_opens_whole() {
 
 #[test]
 fn the_file_is_locked_against_other_openers() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.srd");
-    let store = open(&path);
+    let (_dir, path, store) = fresh();
     store.write(b"k", b"v").unwrap();
     // Another open file description (as another process would have) cannot lock it.
     let other = std::fs::File::open(&path).unwrap();
@@ -842,9 +829,7 @@ fn the_file_is_locked_against_other_openers() {
 
 #[test]
 fn empty_and_all_zero_streams_are_rejected_and_write_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.srd");
-    let store = open(&path);
+    let (dir, path, store) = fresh();
     store.write(b"a", b"1").unwrap();
     let before = bytes(&path);
     let h = compute_hash(b"s");
@@ -933,9 +918,7 @@ fn a_ten_mib_stream_round_trips() {
 
 #[test]
 fn a_dropped_stream_writer_leaves_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.srd");
-    let store = open(&path);
+    let (dir, path, store) = fresh();
     store.write(b"a", b"1").unwrap();
     let before = bytes(&path);
     {
