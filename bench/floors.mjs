@@ -13,13 +13,8 @@
 //   flush would; the same loop and Promise.all as row (h).
 
 import path from 'node:path'
+import { payloadStart } from '../lib/handle.js'
 import { openLevel, openLmdb } from './engines.mjs'
-
-/** Payload start for an entry whose previous tail is `prev` (64-byte pre-pad), as src/handle.ts. */
-function payloadStart(prev) {
-  const rem = prev % 64
-  return rem === 0 ? prev : prev + 64 - rem
-}
 
 /**
  * Microseconds per get, each the median of `rounds` rounds of `idx.length`
@@ -95,8 +90,8 @@ export async function asyncFloor(keys, vals) {
   })
   let next = 0
   const pick = () => next++
-  // Same shape as a write: takes the key and payload, returns its own Promise.
-  const write = (key, payload) => (key === payload ? Promise.reject(new Error('unreachable')) : landed.then(pick))
+  // Called as a write is: with the key and payload; returns its own Promise.
+  const write = (_key, _payload) => landed.then(pick)
   const n = keys.length
   const t = performance.now()
   const ps = new Array(n)

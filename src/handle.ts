@@ -11,8 +11,8 @@ const TWO_32 = 4294967296
 class MappedBuffer extends Uint8Array {}
 Object.setPrototypeOf(MappedBuffer.prototype, Buffer.prototype)
 
-/** Payload start for an entry whose previous tail is `prev` (64-byte pre-pad). */
-function payloadStart(prev: number): number {
+/** @internal Payload start for an entry whose previous tail is `prev` (64-byte pre-pad). */
+export function payloadStart(prev: number): number {
   const rem = prev % 64
   return rem === 0 ? prev : prev + 64 - rem
 }
