@@ -14,6 +14,8 @@ pub enum Error {
     StoreLocked,
     HashCollision(String),
     NotAStore(String),
+    /// Damage in the middle of a file: whole entries follow a broken part.
+    CorruptStore(String),
     ChecksumMismatch { key_hash: u64, offset: u64 },
 }
 
@@ -38,6 +40,7 @@ impl Error {
             Error::StoreLocked => Error::StoreLocked,
             Error::HashCollision(m) => Error::HashCollision(m.clone()),
             Error::NotAStore(m) => Error::NotAStore(m.clone()),
+            Error::CorruptStore(m) => Error::CorruptStore(m.clone()),
             Error::ChecksumMismatch { key_hash, offset } => Error::ChecksumMismatch { key_hash: *key_hash, offset: *offset },
         }
     }
@@ -52,6 +55,7 @@ impl Error {
             Error::StoreLocked => "ERR_STORE_LOCKED",
             Error::HashCollision(_) => "ERR_HASH_COLLISION",
             Error::NotAStore(_) => "ERR_NOT_A_STORE",
+            Error::CorruptStore(_) => "ERR_CORRUPT_STORE",
             Error::ChecksumMismatch { .. } => "ERR_CHECKSUM_MISMATCH",
         }
     }
@@ -115,7 +119,7 @@ impl fmt::Display for Error {
                 write!(f, "the store is open for writing in another process")
             }
             Error::HashCollision(m) => write!(f, "{m}"),
-            Error::NotAStore(m) => write!(f, "{m}"),
+            Error::NotAStore(m) | Error::CorruptStore(m) => write!(f, "{m}"),
             Error::ChecksumMismatch { key_hash, offset } => write!(
                 f,
                 "checksum mismatch for key hash {key_hash:#018x} at offset {offset}"

@@ -70,8 +70,11 @@ pub struct EntryLocation {
 impl EntryLocation {
     /// Locates the payload that ends at `meta_offset`, whose metadata says the
     /// previous tail was `prev`. `None` when the link is impossible: the
-    /// previous tail lies at or past the metadata, or the payload would be empty.
-    /// Invariant enforced here: `start < end`, `prev <= start`.
+    /// previous tail lies at or past the metadata, the payload would be
+    /// empty, or the pre-pad holds a non-zero byte (every writer of the
+    /// format pads with zeros, so such a link was not written as it reads).
+    /// Invariant enforced here: `start < end`, `prev <= start`, and
+    /// `bytes[prev..start]` is all zeros.
     #[inline]
     pub fn derive(bytes: &[u8], meta_offset: u64, prev: u64) -> Option<EntryLocation> {
         if prev >= meta_offset || meta_offset > bytes.len() as u64 {
@@ -81,7 +84,7 @@ impl EntryLocation {
             return Some(EntryLocation { start: prev, end: meta_offset, tombstone: true });
         }
         let start = prev.checked_add(pad_len(prev))?;
-        if start >= meta_offset {
+        if start >= meta_offset || bytes[prev as usize..start as usize].iter().any(|&b| b != 0) {
             return None;
         }
         Some(EntryLocation { start, end: meta_offset, tombstone: false })

@@ -104,6 +104,9 @@ impl KeyIndex {
             let m = tail - METADATA_SIZE as u64;
             let meta = Metadata::decode_at(bytes, m)?;
             let loc = EntryLocation::derive(bytes, m, meta.prev_offset)?;
+            if !crate::recovery::first_entry_ok(bytes, &loc, &meta) {
+                return None;
+            }
             let h = meta.key_hash;
             if loc.tombstone {
                 if !index.contains(h) {

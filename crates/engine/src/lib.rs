@@ -6,6 +6,7 @@
 //! - [`format`]: the on-disk entry layout (see `docs/FORMAT.md`)
 //! - [`hash`]: key hashing and namespaces
 //! - [`recovery`]: finding the valid prefix of a file on open
+//! - [`salvage`]: telling a torn tail from damage past it, and `repair`
 //! - [`index`]: key hash -> live entry
 //! - [`mapping`]: the read-only engine map and the private JS views
 //! - [`store`]: writes, reads, compaction, verification
@@ -22,6 +23,7 @@ pub mod iter;
 pub mod mapping;
 pub mod recovery;
 mod registry;
+pub mod salvage;
 pub mod simd_copy;
 pub mod store;
 pub mod stream;

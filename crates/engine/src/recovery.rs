@@ -2,8 +2,12 @@
 //!
 //! A prefix ending at `E` is accepted when the metadata at `E - 20` links back
 //! through intact `prev` pointers to offset 0 (the chain) AND the payload of
-//! that last entry matches its checksum. Earlier entries are not checksummed
-//! here (see `Store::verify`).
+//! that last entry matches its checksum. A link is intact when its entry is
+//! well formed (`EntryLocation::derive`: a non-empty span, a pre-pad of
+//! zeros) and, for the link to 0, when that first entry matches its
+//! checksum ([`first_entry_ok`]). Other entries are not checksummed here
+//! (see `Store::verify`). What lies past the prefix is told apart (torn tail
+//! or damage in the middle) by [`crate::salvage`].
 //!
 //! Linear in the file size on any input:
 //! - chain verdicts are memoized per link target, so each offset is walked once;
@@ -58,9 +62,19 @@ pub fn tail_entry_intact(bytes: &[u8]) -> bool {
     checksum(&bytes[loc.range()]) == meta.checksum
 }
 
+/// A link to offset 0 says its entry is the first of the file. Zeroed or
+/// rewritten metadata in the middle of a file reads that way too (key hash
+/// 0, prev 0: a phantom entry spanning every earlier one), so such a link
+/// is believed only when its payload matches its checksum: the real first
+/// entry does, a phantom does not. Costs one payload per open.
+#[inline]
+pub(crate) fn first_entry_ok(bytes: &[u8], loc: &EntryLocation, meta: &Metadata) -> bool {
+    meta.prev_offset != 0 || checksum(&bytes[loc.range()]) == meta.checksum
+}
+
 /// Entries of the chain ending at `tail`, walking `prev` links to 0 without
-/// memo, each link well formed (`EntryLocation::derive`); `None` if it does
-/// not reach 0. Used on the fast path of open: once here, and by the index
+/// memo, each link well formed (`EntryLocation::derive`, and the first
+/// entry checked by [`first_entry_ok`]); `None` if it does not reach 0. Used on the fast path of open: once here, and by the index
 /// build to size its table (`KeyIndex::size_for_rest`).
 pub(crate) fn chain_len(bytes: &[u8], mut tail: u64) -> Option<usize> {
     let mut n = 0;
@@ -69,7 +83,10 @@ pub(crate) fn chain_len(bytes: &[u8], mut tail: u64) -> Option<usize> {
             return None;
         }
         let meta = Metadata::decode_at(bytes, tail - META)?;
-        EntryLocation::derive(bytes, tail - META, meta.prev_offset)?;
+        let loc = EntryLocation::derive(bytes, tail - META, meta.prev_offset)?;
+        if !first_entry_ok(bytes, &loc, &meta) {
+            return None;
+        }
         n += 1;
         tail = meta.prev_offset;
     }
@@ -78,14 +95,14 @@ pub(crate) fn chain_len(bytes: &[u8], mut tail: u64) -> Option<usize> {
 
 /// CRC32 of any range of `bytes` from checksums of prefixes taken every
 /// `step` bytes (one pass to build, on the slow path only).
-struct Prefix {
+pub(crate) struct Prefix {
     step: usize,
     /// `at[i]` = crc32 of `bytes[..i * step]`.
     at: Vec<u32>,
 }
 
 impl Prefix {
-    fn new(bytes: &[u8]) -> Prefix {
+    pub(crate) fn new(bytes: &[u8]) -> Prefix {
         // 256-byte steps, widened so the table stays under ~16M entries (64 MiB).
         let step = (bytes.len() >> 24).next_power_of_two().max(256);
         let mut at = Vec::with_capacity(bytes.len() / step + 1);
@@ -107,7 +124,7 @@ impl Prefix {
     }
 
     /// crc32 of `bytes[a..b]`.
-    fn crc_range(&self, bytes: &[u8], a: usize, b: usize) -> u32 {
+    pub(crate) fn crc_range(&self, bytes: &[u8], a: usize, b: usize) -> u32 {
         self.crc_to(bytes, b) ^ shift(self.crc_to(bytes, a), (b - a) as u64)
     }
 }
@@ -189,6 +206,8 @@ impl<'a> Recovery<'a> {
             }
             let meta = Metadata::decode_at(self.bytes, cur - META).expect("cur <= len");
             match EntryLocation::derive(self.bytes, cur - META, meta.prev_offset) {
+                // The first entry's checksum, as in `first_entry_ok` (by prefix math here).
+                Some(loc) if meta.prev_offset == 0 && !self.checksum_ok(&loc, meta.checksum) => break false,
                 Some(_) => cur = meta.prev_offset,
                 None => break false,
             }

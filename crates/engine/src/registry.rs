@@ -96,7 +96,9 @@ pub(crate) fn get_or_open(
             continue;
         }
         let store = Arc::new(open(file)?);
-        reg.insert(key, Arc::downgrade(&store));
+        // `open` may have replaced the file (a repair rebuilds it): key the
+        // engine by the file it writes.
+        reg.insert(store.file_id()?, Arc::downgrade(&store));
         return Ok(store);
     }
 }

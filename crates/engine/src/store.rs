@@ -15,6 +15,7 @@ use crate::index::KeyIndex;
 use crate::mapping::{ReadMap, ViewMap};
 use crate::recovery;
 use crate::registry;
+use crate::salvage;
 use crate::writer::Writer;
 use std::fs::{File, OpenOptions as FsOpenOptions};
 use std::borrow::Cow;
@@ -31,7 +32,9 @@ const PARTS_IN_FLIGHT: usize = 4;
 pub struct OpenOptions {
     /// Create the file if it is missing (`DataStore.open`); `false` for `openExisting`.
     pub create: bool,
-    /// Cut a file with no valid prefix to empty instead of failing with `ERR_NOT_A_STORE`.
+    /// Rebuild a damaged file (see [`crate::salvage`]) instead of failing
+    /// with `CorruptStore` or `NotAStore`: the valid prefix and every proven
+    /// entry past it are kept, the damaged file is kept as a backup.
     pub repair: bool,
     /// fsync after every write or batch before it returns.
     pub durable: bool,
@@ -137,6 +140,8 @@ pub struct Store {
     /// The file was created by this open and its directory entry is not yet
     /// known durable; the next `sync()` fsyncs the directory too.
     dir_unsynced: std::sync::atomic::AtomicBool,
+    /// Set when this open rebuilt a damaged file (`OpenOptions::repair`).
+    repair_report: Option<salvage::RepairReport>,
 }
 
 impl Drop for Store {
@@ -235,12 +240,27 @@ impl Store {
             None
         };
         let valid = if intact.is_some() { os_len } else { recovery::valid_prefix_len(map.bytes()) };
-        if valid == 0 && os_len > 0 && !opts.repair {
-            return Err(Error::NotAStore(format!(
-                "{} is not a SIMD R Drive store (no valid entry chain in its {os_len} bytes); \
-                 it was left untouched (pass {{ repair: true }} to cut it to empty)",
-                path.display()
-            )));
+        if valid < os_len {
+            // Torn tail (cut below) or damage in the middle (refused, or rebuilt on repair).
+            let scan = salvage::scan(map.bytes(), valid);
+            if !scan.is_torn_tail() || (valid == 0 && opts.repair) {
+                if !opts.repair {
+                    return Err(corrupt(&path, &scan));
+                }
+                let report = salvage::rebuild(&path, map.bytes(), &scan)?;
+                drop((map, ro, file));
+                let file = FsOpenOptions::new().read(true).write(true).open(&path)?;
+                let mut store = Store::open_new(path, file, true, opts)?;
+                store.repair_report = Some(report);
+                return Ok(store);
+            }
+            if valid == 0 {
+                return Err(Error::NotAStore(format!(
+                    "{} is not a SIMD R Drive store (no valid entry chain in its {os_len} bytes); \
+                     it was left untouched (pass {{ repair: true }} to keep a backup of it and start it empty)",
+                    path.display()
+                )));
+            }
         }
         let map = if valid < os_len {
             // Nothing else maps this file: this process has no other engine
@@ -272,7 +292,18 @@ impl Store {
             generation: RwLock::new(generation),
             tail: AtomicU64::new(valid),
             producer: std::sync::atomic::AtomicUsize::new(0),
+            repair_report: None,
         })
+    }
+
+    /// What `repair` did when this open rebuilt a damaged file; `None` if it did not.
+    pub fn repair_report(&self) -> Option<&salvage::RepairReport> {
+        self.repair_report.as_ref()
+    }
+
+    /// Identity of the file this store writes (for the registry).
+    pub(crate) fn file_id(&self) -> io::Result<registry::FileId> {
+        registry::FileId::of(&lock(&self.writer).file, &self.path)
     }
 
     /// The writer lock, for a write.
@@ -864,4 +895,20 @@ pub(crate) fn sync_dir(path: &Path) {
     }
     #[cfg(not(unix))]
     let _ = path;
+}
+
+/// The error for a file with whole entries past a broken part (see [`crate::salvage`]).
+fn corrupt(path: &Path, scan: &salvage::Scan) -> Error {
+    let first = scan.proven.first().map_or(0, |p| p.prev);
+    Error::CorruptStore(format!(
+        "{} is damaged at offset {}: the {} bytes before it are intact, and {} entries ({} bytes) past the damage, \
+         from offset {first}, are whole; open refuses to drop them, and the file was left untouched. \
+         Open it with {{ repair: true }} to keep a backup of the damaged file beside it and rebuild the store \
+         from every entry that can be proven intact",
+        path.display(),
+        scan.from,
+        scan.from,
+        scan.proven.len(),
+        scan.proven_bytes(),
+    ))
 }

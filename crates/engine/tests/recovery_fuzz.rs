@@ -15,10 +15,13 @@
 //!   damaged byte (truncations keep exactly the longest whole prefix), and when
 //!   the prefix is untouched by the damage, the live set is exactly the
 //!   original store's live set at that boundary, byte for byte;
-//! - for a sample of mutants, `Store::open` (also with `repair`) never panics,
-//!   fails only with `ERR_NOT_A_STORE` on a file with no valid prefix (and
-//!   leaves it untouched), or opens with `file_size()` = the valid prefix, the
-//!   file cut to it; `iter()` and reads agree with a reference index built
+//! - for a sample of mutants, `Store::open` (also with `repair`) never panics;
+//!   past the valid prefix it cuts a torn tail (no entry past it proves
+//!   itself whole by a reference scan) and refuses whole entries past it
+//!   with `ERR_CORRUPT_STORE` (a file with neither a prefix nor such entries
+//!   with `ERR_NOT_A_STORE`), leaving a refused file untouched; with
+//!   `repair` it opens the prefix plus every proven entry, re-linked, byte
+//!   for byte as a reference rebuild, and keeps the damaged file as a backup; `iter()` and reads agree with a reference index built
 //!   from the bytes; `verify()` reports exactly the live entries whose
 //!   checksum fails; a new entry can be written and read back, and survives
 //!   a reopen together with the whole prefix.
@@ -87,6 +90,10 @@ fn ref_locate(bytes: &[u8], m: u64, prev: u64) -> Option<(u64, bool)> {
     if start >= m {
         return None;
     }
+    // Writers pad with zeros: a pre-pad with another byte is no entry.
+    if bytes[prev as usize..start as usize].iter().any(|&b| b != 0) {
+        return None;
+    }
     Some((start, false))
 }
 
@@ -98,7 +105,11 @@ fn ref_chain(bytes: &[u8], mut tail: u64) -> bool {
             return false;
         }
         let meta = meta_at(bytes, tail - META).unwrap();
-        if ref_locate(bytes, tail - META, meta.prev_offset).is_none() {
+        let Some((start, _)) = ref_locate(bytes, tail - META, meta.prev_offset) else {
+            return false;
+        };
+        // The link to 0 is the file's first entry only if its checksum matches.
+        if meta.prev_offset == 0 && checksum(&bytes[start as usize..(tail - META) as usize]) != meta.checksum {
             return false;
         }
         assert!(meta.prev_offset < tail, "links go strictly backwards");
@@ -143,6 +154,48 @@ fn ref_valid_prefix(bytes: &[u8]) -> u64 {
         }
     }
     best
+}
+
+/// The entries past the valid prefix `from` that prove themselves (naive,
+/// from the contract): scanning up from `from`, an entry whose metadata is
+/// at `m` is proven when its link lands at or after the end of the last one
+/// kept (`cursor`) and before `m`, it is well formed, and its payload
+/// matches its checksum; the scan then goes on after it. Returns
+/// `(prev, start, meta, key_hash, tombstone)` per entry.
+fn ref_proven(bytes: &[u8], from: u64) -> Vec<(u64, u64, u64, u64, bool)> {
+    let n = bytes.len() as u64;
+    let mut out = Vec::new();
+    let (mut cursor, mut m) = (from, from + 1);
+    while m + META <= n {
+        let meta = meta_at(bytes, m).unwrap();
+        if meta.prev_offset >= cursor && meta.prev_offset < m {
+            if let Some((start, tomb)) = ref_locate(bytes, m, meta.prev_offset) {
+                if checksum(&bytes[start as usize..m as usize]) == meta.checksum {
+                    out.push((meta.prev_offset, start, m, meta.key_hash, tomb));
+                    cursor = m + META;
+                    m = cursor + 1;
+                    continue;
+                }
+            }
+        }
+        m += 1;
+    }
+    out
+}
+
+/// What `repair` must write: the prefix, then each proven entry re-linked.
+fn ref_rebuilt(bytes: &[u8], from: u64, proven: &[(u64, u64, u64, u64, bool)]) -> Vec<u8> {
+    let mut out = bytes[..from as usize].to_vec();
+    for &(_, start, m, h, tomb) in proven {
+        let prev = out.len() as u64;
+        let payload = &bytes[start as usize..m as usize];
+        if !tomb {
+            out.resize(out.len() + pad_len(prev) as usize, 0);
+        }
+        out.extend_from_slice(payload);
+        out.extend_from_slice(&Metadata { key_hash: h, prev_offset: prev, checksum: checksum(payload) }.encode());
+    }
+    out
 }
 
 /// A live entry of the reference index.
@@ -486,24 +539,42 @@ fn check_open(dir: &Path, idx: usize, base: &Base, m: &Mutant, prefix: u64, repa
     std::fs::write(&path, &m.bytes).unwrap();
     let opts = OpenOptions { create: true, repair, ..Default::default() };
     let ctx = || format!("mutant {idx} (repair {repair}) after [{}]", m.what);
+    // Past the prefix: a torn tail (nothing proven) is cut; whole entries
+    // past it are damage in the middle, refused unless repaired.
+    let n = m.bytes.len() as u64;
+    let proven = if prefix < n { ref_proven(&m.bytes, prefix) } else { Vec::new() };
+    let damaged = !proven.is_empty();
+    let refused_code = if damaged { Some("ERR_CORRUPT_STORE") } else if prefix == 0 && n > 0 { Some("ERR_NOT_A_STORE") } else { None };
     let store = match Store::open(&path, opts) {
         Ok(s) => s,
         Err(e) => {
-            assert_eq!(e.code(), "ERR_NOT_A_STORE", "{}: unexpected error {e}", ctx());
+            assert_eq!(Some(e.code()), refused_code, "{}: unexpected error {e}", ctx());
             assert!(!repair, "{}: repair must always open", ctx());
-            assert_eq!(prefix, 0, "{}: refused a file with a valid prefix", ctx());
-            assert!(!m.bytes.is_empty());
             assert_eq!(std::fs::read(&path).unwrap(), m.bytes, "{}: a refused file is left untouched", ctx());
             std::fs::remove_file(&path).unwrap();
             return;
         }
     };
-    assert!(prefix > 0 || repair || m.bytes.is_empty(), "{}: opened a file with no valid prefix", ctx());
+    assert!(refused_code.is_none() || repair, "{}: opened a file it must refuse ({refused_code:?})", ctx());
+    let rebuilt;
+    let bytes: &[u8] = if refused_code.is_some() {
+        // Repaired: the prefix and every proven entry, the damaged file kept as a backup.
+        rebuilt = ref_rebuilt(&m.bytes, prefix, &proven);
+        let report = store.repair_report().unwrap_or_else(|| panic!("{}: a repair reports", ctx()));
+        assert_eq!(report.kept_prefix, prefix, "{}", ctx());
+        assert_eq!(report.salvaged_entries, proven.len(), "{}", ctx());
+        assert_eq!(std::fs::read(&report.backup).unwrap(), m.bytes, "{}: the backup is the damaged file", ctx());
+        std::fs::remove_file(&report.backup).unwrap();
+        &rebuilt
+    } else {
+        assert!(store.repair_report().is_none(), "{}", ctx());
+        &m.bytes[..prefix as usize]
+    };
+    let prefix = bytes.len() as u64;
     assert_eq!(store.file_size(), prefix, "{}", ctx());
-    assert_eq!(std::fs::metadata(&path).unwrap().len(), prefix, "{}: file cut to the prefix", ctx());
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "{}: the file is the prefix (or the rebuilt store)", ctx());
 
     // Iteration and the index against the reference.
-    let bytes = &m.bytes[..prefix as usize];
     let want = ref_live(bytes);
     let got = live_of_store(&store);
     assert_eq!(store.len(), want.len(), "{}", ctx());
@@ -518,7 +589,7 @@ fn check_open(dir: &Path, idx: usize, base: &Base, m: &Mutant, prefix: u64, repa
         assert_eq!(e.is_valid_checksum(), r.crc_ok);
     }
     // When the prefix is untouched by the damage it is the base's, entry for entry.
-    if prefix <= m.first {
+    if refused_code.is_none() && prefix <= m.first {
         let base_live = ref_live(&base.bytes[..prefix as usize]);
         assert_eq!(base_live, want, "{}", ctx());
         assert!(want.values().all(|r| r.crc_ok), "{}: untouched entries are intact", ctx());
