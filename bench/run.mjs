@@ -18,6 +18,15 @@
 //   BENCH_DIR=<dir>       where the temporary stores go (default: os.tmpdir())
 //   BENCH_SKIP_RUST=1     skip the Rust engine-vs-crate section
 //   BENCH_QUICK=1         small sizes, for checking the harness only
+//   BENCH_ONLY=streams    run only the stream-memory rows (also `--only=streams`):
+//                         1 GiB through AsyncDataStore.writeStream from a Readable,
+//                         an async generator and a web ReadableStream, each in a
+//                         fresh process; prints the peaks, records them in
+//                         results.json and results.md (not the README), ~1 min
+//                         with BENCH_REPS=1
+//   BENCH_STREAM_MIB=1024 stream length of those rows (the target stays 64 MiB)
+//   BENCH_LIB=<path>      the package build the stream rows load (default lib/index.mjs),
+//                         e.g. an older build, to measure a before/after
 
 import { execFileSync, spawn } from 'node:child_process'
 import fs from 'node:fs'
@@ -25,6 +34,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CALLS, PEERS } from './engines.mjs'
+import { STREAM_KINDS } from './streams.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const repo = path.dirname(here)
@@ -41,6 +51,19 @@ const LARGE = QUICK ? 20 : 200
 const LARGE_PASSES = 10
 const N_BIG = QUICK ? 100_000 : 1_000_000
 const ENGINE_NAMES = ['ours', ...PEERS]
+const MiB = 1024 * 1024
+const STREAM_MIB = Number(process.env.BENCH_STREAM_MIB || (QUICK ? 64 : 1024))
+const STREAM_CHUNK = 64 * 1024
+const STREAM_BOUND_MIB = 64
+const ONLY = (process.env.BENCH_ONLY || process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) || '')
+  .split(',')
+  .filter(Boolean)
+for (const o of ONLY) {
+  if (o !== 'streams') {
+    console.error(`bench: unknown row group '${o}' in BENCH_ONLY / --only (known: streams)`)
+    process.exit(2)
+  }
+}
 
 const log = (msg) => process.stderr.write(`[bench ${((performance.now() - started) / 1e3).toFixed(0).padStart(3)}s] ${msg}\n`)
 
@@ -257,6 +280,11 @@ async function main() {
     log(`memory: ${sig(memory.anonPerKey)} B/key anonymous (index), ${sig(memory.rssPerKey)} B/key total RSS (incl. ${sig(memory.filePerKey)} B/key of mapped file pages)`)
     timings.memoryS = (performance.now() - t) / 1e3
 
+    // Memory of async streams: 1 GiB through writeStream per source kind.
+    t = performance.now()
+    const streams = await runStreamRows(root)
+    timings.streamsS = (performance.now() - t) / 1e3
+
     // Rust: engine vs the published crate.
     t = performance.now()
     const rust = await runRust(root)
@@ -274,7 +302,7 @@ async function main() {
     const med = (m) => Object.fromEntries(ENGINE_NAMES.map((e) => [e, median(m[e])]))
     const largeReadUs = med(extra.largeReadUsPerValue)
     const readSize = { firstPassUs1MiB: med(extra.firstPassUs), warmUs1MiB: med(extra.warmLargeUs), warmUs64B: med(extra.warmSmallUs), copyUs1MiB: median(Object.values(extra.copyUs).flat()) }
-    const targets = evaluateTargets(byId, memory, rust, readSize)
+    const targets = [...evaluateTargets(byId, memory, rust, readSize), ...streamTargets(streams)]
     const bounds = boundsOf(byId, floors)
     const durationS = (performance.now() - started) / 1e3
     const loadAfter = os.loadavg()
@@ -300,6 +328,7 @@ async function main() {
       readTimeBySize: readSize,
       diskApparentPerEntry: extra.diskApparent,
       memory,
+      streams,
       rust,
       targets,
       bounds,
@@ -313,6 +342,125 @@ async function main() {
   } finally {
     fs.rmSync(root, { recursive: true, force: true })
   }
+}
+
+// ------------------------------------------------------------------ stream memory
+
+/**
+ * The stream-memory rows: for each source kind, BENCH_REPS fresh processes
+ * each streaming STREAM_MIB MiB through AsyncDataStore.writeStream (see
+ * bench/streams.mjs); a row's figure is the median of the peaks, as every
+ * other row's, and its worst peak is shown beside it. The peak moves with
+ * V8's GC: the chunks a source drops are freed by scavenges that external
+ * memory pressure triggers every ~16 MiB and by a background sweeper, so a
+ * loaded machine (sweeper late) shows higher peaks than an idle one.
+ */
+async function runStreamRows(root) {
+  const total = STREAM_MIB * MiB
+  const cases = []
+  const samples = Object.fromEntries(Object.keys(STREAM_KINDS).map((k) => [k, []]))
+  for (let rep = 1; rep <= REPS; rep++) {
+    for (const kind of Object.keys(STREAM_KINDS)) {
+      const dir = streamDir(root, kind)
+      const task = { op: 'streamMemory', engine: 'ours', dir, kind, total, chunkSize: STREAM_CHUNK }
+      if (process.env.BENCH_LIB) task.lib = path.resolve(process.env.BENCH_LIB)
+      const r = await runWorker(task, { nodeArgs: ['--expose-gc'] })
+      fs.rmSync(dir, { recursive: true, force: true })
+      samples[kind].push(r)
+      log(
+        `rep ${rep}/${REPS} stream   ${kind.padEnd(14)} ${STREAM_MIB} MiB: peak RSS +${sig(r.rssGrowthMiB)} MiB (${r.peakSource}), ` +
+          `arrayBuffers +${sig(r.arrayBuffersGrowthMiB)} MiB, ${sig(r.MBps)} MB/s`,
+      )
+    }
+  }
+  for (const [kind, rs] of Object.entries(samples)) {
+    cases.push({
+      kind,
+      source: STREAM_KINDS[kind],
+      peakRssGrowthMiB: median(rs.map((r) => r.rssGrowthMiB)),
+      worstRssGrowthMiB: Math.max(...rs.map((r) => r.rssGrowthMiB)),
+      peakArrayBuffersGrowthMiB: median(rs.map((r) => r.arrayBuffersGrowthMiB)),
+      MBps: median(rs.map((r) => r.MBps)),
+      samples: rs,
+    })
+  }
+  return {
+    generatedAt: new Date().toISOString(),
+    git: gitInfo(),
+    lib: process.env.BENCH_LIB ? path.resolve(process.env.BENCH_LIB) : null,
+    streamMiB: STREAM_MIB,
+    chunkBytes: STREAM_CHUNK,
+    boundMiB: STREAM_BOUND_MIB,
+    reps: REPS,
+    cases,
+  }
+}
+
+let streamSeq = 0
+function streamDir(root, kind) {
+  return path.join(root, `stream-${kind}-${++streamSeq}`)
+}
+
+/** One target per stream row: peak RSS growth <= 64 MiB. */
+function streamTargets(streams) {
+  if (!streams || !streams.cases) return []
+  const size = streams.streamMiB >= 1024 ? `${sig(streams.streamMiB / 1024)} GiB` : `${streams.streamMiB} MiB`
+  return streams.cases.map((c) => ({
+    key: `streams/${c.kind}`,
+    text: `${size} through AsyncDataStore.writeStream from ${c.source}: peak RSS growth (issue 14)`,
+    required: `<= ${streams.boundMiB} MiB`,
+    actual: `+${sig(c.peakRssGrowthMiB)} MiB (worst of ${streams.reps}: +${sig(c.worstRssGrowthMiB)} MiB; arrayBuffers +${sig(c.peakArrayBuffersGrowthMiB)} MiB)`,
+    met: c.peakRssGrowthMiB <= streams.boundMiB,
+    value: c.peakRssGrowthMiB,
+  }))
+}
+
+/** One sentence on the stream rows (for both reports). */
+function streamsText(streams) {
+  if (!streams || !streams.cases) return null
+  return (
+    `Async streams: ${streams.streamMiB} MiB through \`AsyncDataStore.writeStream\` in ${fmtInt(streams.streamMiB * MiB / streams.chunkBytes)} fresh chunks of ${streams.chunkBytes / 1024} KiB, ` +
+    `each source in a fresh process, median of ${streams.reps} (worst in brackets): peak RSS growth over the RSS before the stream: ` +
+    streams.cases.map((c) => `${c.source} +${sig(c.peakRssGrowthMiB)} MiB (+${sig(c.worstRssGrowthMiB)}; ${sig(c.MBps)} MB/s)`).join(', ') +
+    `; bound ${streams.boundMiB} MiB. Measured ${streams.generatedAt.slice(0, 16).replace('T', ' ')} UTC` +
+    (streams.git ? ` at commit ${streams.git.commit.slice(0, 12)}${streams.git.uncommittedProductFiles.length ? ' (with uncommitted product changes)' : ''}` : '') +
+    (streams.lib ? `, package build ${streams.lib}` : '') +
+    '.'
+  )
+}
+
+/** `BENCH_ONLY=streams`: the stream rows alone, merged into results.json. */
+async function streamsOnly() {
+  try {
+    await import(process.env.BENCH_LIB ? path.resolve(process.env.BENCH_LIB) : '../lib/index.mjs')
+  } catch (e) {
+    console.error(`bench: the package is not built (${e.message}); run \`npm run build\` first`)
+    process.exit(1)
+  }
+  const root = fs.mkdtempSync(path.join(process.env.BENCH_DIR || os.tmpdir(), 'srd-bench-'))
+  log(`stream rows only: ${STREAM_MIB} MiB per stream, ${REPS} repetitions; temp dir ${root}`)
+  let streams
+  try {
+    streams = await runStreamRows(root)
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true })
+  }
+  const targets = streamTargets(streams)
+  const lines = ['', streamsText(streams).replace(/`/g, ''), '', 'Targets (issue 14):']
+  for (const t of targets) lines.push(`  [${t.met ? 'met ' : 'MISS'}] ${t.text}: ${t.actual} (required ${t.required})`)
+  lines.push('')
+  process.stdout.write(lines.join('\n'))
+  // Record them beside the last full run, unless they measured another build.
+  const file = path.join(here, 'results.json')
+  if (!streams.lib && fs.existsSync(file)) {
+    const result = JSON.parse(fs.readFileSync(file, 'utf8'))
+    result.streams = streams
+    result.targets = result.targets.filter((t) => !String(t.key).startsWith('streams/')).concat(targets)
+    fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n')
+    writeReports(result, { readme: false })
+    log('recorded in bench/results.json and bench/results.md (the README is left as is)')
+  }
+  if (targets.some((t) => !t.met)) process.exitCode = 1
 }
 
 /** The commit measured, and whether product files differed from it. */
@@ -549,6 +697,8 @@ function textReport(result) {
   lines.push(
     `memory: our index at ${fmtInt(result.memory.keys)} keys: ${sig(result.memory.anonPerKey)} B/key of anonymous RSS; total RSS ${sig(result.memory.rssPerKey)} B/key, of which ${sig(result.memory.filePerKey)} B/key are mapped (page-cache) file pages`,
   )
+  const st = streamsText(result.streams)
+  if (st) lines.push(st.replace(/`/g, ''))
   lines.push('')
   lines.push('What each engine runs per row:')
   const seen = new Set()
@@ -578,7 +728,7 @@ function textReport(result) {
     lines.push(`Rust section not run: ${result.rust && result.rust.skipped}`)
   }
   lines.push('')
-  lines.push('Targets (issue 4):')
+  lines.push('Targets (issue 4; the stream rows: issue 14):')
   for (const t of result.targets) {
     const c = ceilingOf(result.bounds, t.key)
     lines.push(`  [${t.met ? 'met ' : 'MISS'}] ${t.text}: ${t.actual} (required ${t.required}${c ? `; at most ${c} above its floor` : ''})`)
@@ -632,6 +782,11 @@ function markdown(result) {
       `of which ${sig(result.memory.filePerKey)} B/key are page-cache pages of the mapped file touched while the index is built (shared, reclaimable).`,
   )
   L.push('')
+  const st = streamsText(result.streams)
+  if (st) {
+    L.push(st)
+    L.push('')
+  }
   L.push('<details><summary>What each engine runs in each row</summary>')
   L.push('')
   L.push(`| row | ${ENGINE_NAMES.join(' | ')} |`)
@@ -664,7 +819,7 @@ function markdown(result) {
     L.push(`Not run: ${result.rust && result.rust.skipped}`)
   }
   L.push('')
-  L.push('### Targets (issue 4)')
+  L.push('### Targets (issue 4; the stream rows: issue 14)')
   L.push('')
   L.push('| target | required | measured | | at most, above its floor (see below) |')
   L.push('|---|---|---|---|---|')
@@ -821,10 +976,11 @@ function renderOnly() {
 }
 
 /** results.md, ratios.svg, and the README's table between its bench markers. */
-function writeReports(result) {
+function writeReports(result, { readme: withReadme = true } = {}) {
   const md = markdown(result)
   fs.writeFileSync(path.join(here, 'results.md'), md)
   fs.writeFileSync(path.join(here, 'ratios.svg'), svg(result))
+  if (!withReadme) return
   const readme = path.join(here, '..', 'README.md')
   const text = fs.readFileSync(readme, 'utf8')
   const start = '<!-- bench:start -->'
@@ -837,7 +993,7 @@ function writeReports(result) {
   }
 }
 
-const entry = process.argv.includes('--render') ? async () => renderOnly() : main
+const entry = process.argv.includes('--render') ? async () => renderOnly() : ONLY.includes('streams') ? streamsOnly : main
 entry().catch((err) => {
   console.error(err && err.stack ? err.stack : err)
   process.exit(1)

@@ -7,6 +7,7 @@ import path from 'node:path'
 import { ENGINES, diskUsage } from './engines.mjs'
 import * as data from './data.mjs'
 import { asyncFloor, getFloor } from './floors.mjs'
+import { streamMemory } from './streams.mjs'
 
 const task = JSON.parse(process.argv[2])
 const engine = ENGINES[task.engine]
@@ -128,6 +129,10 @@ async function run() {
         anonPerKey: (after.anon - before.anon) / len,
         filePerKey: (after.file - before.file) / len,
       }
+    }
+    case 'streamMemory': {
+      // Peak RSS growth of one AsyncDataStore.writeStream (see streams.mjs); run with --expose-gc.
+      return streamMemory({ dir: task.dir, kind: task.kind, total: task.total, chunkSize: task.chunkSize, lib: task.lib })
     }
     default:
       throw new Error(`unknown task ${task.op}`)
