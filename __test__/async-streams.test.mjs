@@ -1,13 +1,15 @@
-// Async writeStream (issue 3, point 2 and 5): a 1 GiB stream under a memory
-// bound, empty and all-0x00 streams, a failing source, AbortSignal, other
-// writes during a stream, streams from two worker_threads, close() during
-// in-flight work. Serial: the RSS measurement must not see other tests.
+// Async writeStream (issue 3, point 2 and 5; issue 14, part 5): a 1 GiB stream
+// under a memory bound, 256 MiB of fresh chunks from each kind of source under
+// a memory bound (in child processes), empty and all-0x00 streams, a failing
+// source, AbortSignal, other writes during a stream, streams from two
+// worker_threads, close() during in-flight work. Serial: the RSS measurement must not see other tests.
 import test from 'ava'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import zlib from 'node:zlib'
+import { execFile } from 'node:child_process'
 import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Worker } from 'node:worker_threads'
@@ -16,6 +18,7 @@ import { AsyncDataStore, DataStore } from '../lib/index.mjs'
 
 const MiB = 1024 * 1024
 const LIB_CJS = fileURLToPath(new URL('../lib/index.js', import.meta.url))
+const MEMORY_CHILD = fileURLToPath(new URL('./helpers/stream-memory-child.mjs', import.meta.url))
 
 function tmpDir(t) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srd-streams-'))
@@ -120,6 +123,32 @@ test.serial('a 1 GiB stream (16384 chunks of 64 KiB from one reused Buffer) grow
   t.true((await store.fileSize()) < MiB)
   await store.close()
   t.deepEqual(fs.readdirSync(dir), ['store.bin'], 'no spool file left beside the store')
+})
+
+// ---- memory bound, fresh chunks (issue 14, part 5) ------------------------------------
+
+// Each chunk a fresh Buffer: a writeStream that keeps its chunks reachable until
+// the stream ends (as a per-chunk Promise.race against one never-settling
+// Promise did) grows arrayBuffers and RSS by the stream's whole length (+256
+// MiB here; +30-45 MiB without the leak, the chunks V8 has not collected yet).
+// Each source in a child process of its own, so the figures see nothing else.
+// A memory bound only: nothing here is timed.
+test.serial('256 MiB of fresh chunks through the async writeStream (Readable, AsyncIterable, sync Iterable via store.async, web ReadableStream) grows RSS and arrayBuffers by < 96 MiB', async (t) => {
+  const MIB = 256
+  const BOUND = 96 * MiB
+  for (const kind of ['readable', 'asyncIterable', 'iterable', 'webStream']) {
+    const dir = tmpDir(t)
+    const out = await new Promise((resolve, reject) => {
+      execFile(process.execPath, ['--expose-gc', MEMORY_CHILD, dir, kind, String(MIB)], { maxBuffer: 1 << 20 }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${kind}: ${err.message}\n${stderr}`)) : resolve(stdout),
+      )
+    })
+    const r = JSON.parse(out.trim().split('\n').pop())
+    t.log(`${kind}: RSS +${(r.rssGrowth / MiB).toFixed(1)} MiB (${r.peak}), arrayBuffers +${(r.arrayBuffersGrowth / MiB).toFixed(1)} MiB`)
+    t.is(r.size, MIB * MiB, `${kind}: the whole stream landed`)
+    t.true(r.rssGrowth < BOUND, `${kind}: RSS grew by ${(r.rssGrowth / MiB).toFixed(1)} MiB during a ${MIB} MiB stream`)
+    t.true(r.arrayBuffersGrowth < BOUND, `${kind}: arrayBuffers grew by ${(r.arrayBuffersGrowth / MiB).toFixed(1)} MiB during a ${MIB} MiB stream`)
+  }
 })
 
 // ---- empty and all-zero streams ---------------------------------------------------
