@@ -245,6 +245,8 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
     this.#streams.set(writer, stop)
     try {
       for (;;) {
+        // Stopped: pull nothing more from the source.
+        if (stopReason !== undefined) throw stopReason
         const r = await until(it.next())
         if (r.done) break
         await until(writer.writeAsync(r.value))
