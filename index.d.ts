@@ -40,6 +40,8 @@ export declare class NativeStore {
   get closed(): boolean
   /** `[locate, locateWithKeyHash, write, enqueueWrite]`: raw functions bound to this handle (fast.rs). */
   fastFunctions(): [(key: unknown) => number, (keyHash: unknown) => number, (key: unknown, payload: unknown) => number, (key: unknown, payload: unknown) => void]
+  /** What `repair` did when the open that made this engine rebuilt a damaged file; null if it did not. */
+  repairReport(): RepairReport | null
   get path(): string
   writeWithKeyHash(hash: unknown, payload: unknown): number
   batchWrite(keys: unknown, payloads: unknown): number
@@ -120,8 +122,35 @@ export declare function computeHash(key: unknown): bigint
 /** CRC32 of bytes (the checksum stored with every payload). */
 export declare function crc32(bytes: Uint8Array): number
 
+export interface LostEntry {
+  keyHash: bigint
+  /** Offset of its metadata in the damaged file. */
+  offset: number
+}
+
+export interface LostRange {
+  start: number
+  end: number
+}
+
 /**
  * Test hook: a task whose engine call panics. It must reject its Promise
  * (with code `ERR_INTERNAL`) and leave the process running.
  */
 export declare function panicInTaskForTest(): Promise<void>
+
+/** What `repair` did to a damaged file (the engine's `salvage::RepairReport`). */
+export interface RepairReport {
+  /** The damaged file as it was, kept beside the store. */
+  backup: string
+  /** Bytes kept as they were: every entry before the damage. */
+  keptPrefix: number
+  /** Entries kept from past the damage (each proven by its checksum). */
+  salvagedEntries: number
+  /** Byte ranges of the damaged file that were dropped. */
+  lostRanges: Array<LostRange>
+  /** Entries in those ranges whose metadata was still readable. */
+  lostEntries: Array<LostEntry>
+  /** Size of the repaired file. */
+  newSize: number
+}

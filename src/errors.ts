@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'ERR_STORE_LOCKED'
   | 'ERR_HASH_COLLISION'
   | 'ERR_NOT_A_STORE'
+  | 'ERR_CORRUPT_STORE'
   | 'ERR_CHECKSUM_MISMATCH'
   | 'ENOENT'
   | (string & {})

@@ -2,7 +2,7 @@ import native = require('./native')
 
 export { DataStore } from './store'
 export { AsyncDataStore } from './async'
-export type { OpenOptions, CorruptEntry } from './store'
+export type { OpenOptions, CorruptEntry, RepairReport } from './store'
 export type {
   Key,
   Payload,

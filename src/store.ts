@@ -7,13 +7,22 @@ import type { DataStoreReader, DataStoreWriter, Key, Payload, ReadOptions } from
 import type { AsyncDataStore } from './async'
 
 export interface OpenOptions {
-  /** Cut a file with no valid entry chain to empty instead of failing with ERR_NOT_A_STORE. */
+  /**
+   * Rebuild a damaged file instead of failing with ERR_CORRUPT_STORE (damage
+   * in the middle) or ERR_NOT_A_STORE (no valid entry at all): every entry
+   * before the damage and every entry past it that proves itself whole
+   * (checksum) is kept, the damaged file is kept beside the store as
+   * `<file>.corrupt-<ms>`, and `store.repairReport` says what was dropped.
+   */
   repair?: boolean
   /** fsync every write or batch before it returns. */
   durable?: boolean
   /** Check the checksum of every payload read (ERR_CHECKSUM_MISMATCH on a mismatch). */
   verifyReads?: boolean
 }
+
+/** What `{ repair: true }` did to a damaged file (see `DataStore.repairReport`). */
+export type RepairReport = import('../index').RepairReport
 
 /** A live entry whose checksum does not match its payload. */
 export interface CorruptEntry {
@@ -132,6 +141,16 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
   static openExisting(path: string, options?: OpenOptions): DataStore {
     const opts = checkOptions(options)
     return new DataStore(native.NativeStore.open(checkPath(path), false, opts.repair === true, opts.durable === true), opts)
+  }
+
+  /**
+   * What `{ repair: true }` did when this open rebuilt a damaged file: the
+   * backup path, the bytes kept, the entries salvaged past the damage, the
+   * byte ranges dropped and the entries in them whose metadata still read.
+   * `null` when the open repaired nothing.
+   */
+  get repairReport(): RepairReport | null {
+    return this.native.repairReport()
   }
 
   /** The canonical path of the store file. */

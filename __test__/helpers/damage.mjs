@@ -132,6 +132,10 @@ export function boundaryStates(bytes, parsePayload) {
     entries,
     boundaries,
     keys: [...new Set(keyOf.values())],
+    /** The key a hash was written for. */
+    keyOf: (hash) => keyOf.get(hash),
+    /** The version an entry wrote (null for a tombstone). */
+    versionOf: (e) => (e.tombstone ? null : parsePayload(bytes.subarray(e.start, e.meta)).version),
     boundaryBelow: (at) => boundaries[indexBelow(at)],
     stateAt: (b) => {
       const i = indexBelow(b)
