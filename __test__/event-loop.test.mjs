@@ -1,5 +1,16 @@
-// Event-loop lag (issue 3, "done means"): while 256 MiB of async batchWrite
-// calls proceed, a 10 ms interval timer keeps firing: no gap reaches 50 ms.
+// Event-loop lag (issue 3, "done means"; made load-proof in issue 14, part 6):
+// while 256 MiB of async batchWrite calls proceed, a 10 ms interval timer keeps
+// firing: no gap reaches 50 ms of the JS thread's own time.
+//
+// A gap between two ticks is wall time, and on a busy machine (a parallel
+// build: the test failed once so) much of it can be time the JS thread was
+// ready to run but waited for a CPU. That is not the loop being blocked, so
+// it is taken out: Linux counts, per thread, the time spent waiting on a run
+// queue (/proc/thread-self/schedstat, second field), read at every tick. What
+// remains of a gap is the thread running (JS, GC, native calls) or sleeping
+// (idle in epoll, or blocked in a syscall or on a lock): only a real block of
+// the loop, a synchronous wait or computation of tens of ms on the JS thread,
+// makes it reach 50 ms. Where schedstat is not available, the raw gap is used.
 import test from 'ava'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -28,17 +39,42 @@ function payloads() {
   })
 }
 
-/** Starts a 10 ms interval recording the gaps between its ticks, and a delay histogram. */
+/** Nanoseconds the JS thread has waited on a run queue (ready, not running), or null. */
+function runQueueWaitNs() {
+  try {
+    return Number(fs.readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[1])
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Starts a 10 ms interval recording the gaps between its ticks, and a delay
+ * histogram. Each gap is also measured without the time the thread waited
+ * for a CPU (see the file comment): `maxHeld`.
+ */
 function startLagProbe() {
   const h = monitorEventLoopDelay({ resolution: 5 })
   h.enable()
+  const schedstat = runQueueWaitNs() !== null
   let last = performance.now()
+  let lastWait = schedstat ? runQueueWaitNs() : 0
   let maxGap = 0
+  let maxHeld = 0
+  let waitedMs = 0
   let ticks = 0
-  const timer = setInterval(() => {
+  const gap = () => {
     const now = performance.now()
+    const wait = schedstat ? runQueueWaitNs() : 0
+    const waited = (wait - lastWait) / 1e6
     maxGap = Math.max(maxGap, now - last)
+    maxHeld = Math.max(maxHeld, now - last - waited)
+    waitedMs += waited
     last = now
+    lastWait = wait
+  }
+  const timer = setInterval(() => {
+    gap()
     ticks++
   }, 10)
   return {
@@ -46,8 +82,8 @@ function startLagProbe() {
       clearInterval(timer)
       h.disable()
       // the time since the last tick counts too: a loop blocked at the end would hide there
-      maxGap = Math.max(maxGap, performance.now() - last)
-      return { maxGap, ticks, maxDelayMs: h.max / 1e6, p99DelayMs: h.percentile(99) / 1e6 }
+      gap()
+      return { schedstat, maxGap, maxHeld: schedstat ? maxHeld : maxGap, waitedMs, ticks, maxDelayMs: h.max / 1e6, p99DelayMs: h.percentile(99) / 1e6 }
     },
   }
 }
@@ -61,10 +97,16 @@ async function lagDuring(t, label, work) {
   await new Promise((r) => setTimeout(r, 25))
   const res = probe.stop()
   t.log(
-    `${label}: ${elapsed.toFixed(0)} ms, ${res.ticks} ticks, max gap ${res.maxGap.toFixed(1)} ms, ` +
-      `loop delay max ${res.maxDelayMs.toFixed(1)} ms p99 ${res.p99DelayMs.toFixed(1)} ms`,
+    `${label}: ${elapsed.toFixed(0)} ms, ${res.ticks} ticks, max gap ${res.maxGap.toFixed(1)} ms` +
+      (res.schedstat
+        ? ` (${res.maxHeld.toFixed(1)} ms without waits for a CPU; ${res.waitedMs.toFixed(0)} ms waited in all)`
+        : ' (no schedstat: raw gaps)') +
+      `, loop delay max ${res.maxDelayMs.toFixed(1)} ms p99 ${res.p99DelayMs.toFixed(1)} ms`,
   )
-  t.true(res.maxGap < 50, `${label}: the 10 ms timer went ${res.maxGap.toFixed(1)} ms without firing`)
+  t.true(
+    res.maxHeld < 50,
+    `${label}: the 10 ms timer went ${res.maxGap.toFixed(1)} ms without firing, ${res.maxHeld.toFixed(1)} ms of it not waiting for a CPU`,
+  )
   t.true(res.ticks >= 1, `${label}: the timer fired during the work`)
   return res
 }
@@ -81,7 +123,7 @@ async function checkLanded(t, store, prefix) {
   t.true((await store.fileSize()) >= BATCHES * PER_BATCH * SIZE)
 }
 
-test.serial('a 10 ms timer keeps firing (< 50 ms gaps) while 256 MiB of concurrent async batchWrite calls proceed', async (t) => {
+test.serial('a 10 ms timer keeps firing (no gap of 50 ms of the JS thread's own time) while 256 MiB of concurrent async batchWrite calls proceed', async (t) => {
   const dir = tmpDir(t)
   const store = await AsyncDataStore.open(path.join(dir, 'store.bin'))
   t.teardown(() => store.close())
@@ -95,7 +137,7 @@ test.serial('a 10 ms timer keeps firing (< 50 ms gaps) while 256 MiB of concurre
   await checkLanded(t, store, 'c')
 })
 
-test.serial('a 10 ms timer keeps firing (< 50 ms gaps) while 256 MiB of batchWrite calls are issued in a loop without awaiting each', async (t) => {
+test.serial('a 10 ms timer keeps firing (no gap of 50 ms of the JS thread's own time) while 256 MiB of batchWrite calls are issued in a loop without awaiting each', async (t) => {
   const dir = tmpDir(t)
   const store = await AsyncDataStore.open(path.join(dir, 'store.bin'))
   t.teardown(() => store.close())
