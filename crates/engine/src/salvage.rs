@@ -143,6 +143,56 @@ fn lost_entries(bytes: &[u8], ranges: &[(u64, u64)]) -> Vec<LostEntry> {
     out
 }
 
+/// Every entry of the chain of `bytes` (an accepted store) whose payload
+/// does not match its checksum, `(key hash, metadata offset)` in file
+/// order; checked in parallel. Superseded entries count: a link rewritten
+/// to exactly another entry's end makes a valid chain whose phantom entry
+/// spans the entries it skips, and only its checksum shows it, live or not.
+pub fn bad_entries(bytes: &[u8]) -> Vec<(u64, u64)> {
+    let mut chain = Vec::new();
+    let mut tail = bytes.len() as u64;
+    while tail > META {
+        let Some(meta) = Metadata::decode_at(bytes, tail - META) else { break };
+        chain.push((meta.key_hash, tail - META));
+        tail = meta.prev_offset.min(tail - META - 1);
+    }
+    chain.reverse();
+    let check = |part: &[(u64, u64)]| -> Vec<(u64, u64)> {
+        part.iter()
+            .filter(|&&(_, m)| {
+                let ok = Metadata::decode_at(bytes, m).and_then(|meta| {
+                    let loc = EntryLocation::derive(bytes, m, meta.prev_offset)?;
+                    Some(format::checksum(&bytes[loc.range()]) == meta.checksum)
+                });
+                ok != Some(true)
+            })
+            .copied()
+            .collect()
+    };
+    // Threads only pay off for many entries (spawning costs ~0.1 ms).
+    let threads = match chain.len() {
+        0..4096 => 1,
+        _ => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8),
+    };
+    if threads == 1 {
+        return check(&chain);
+    }
+    let chunk = chain.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = chain.chunks(chunk).map(|part| s.spawn(move || check(part))).collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    })
+}
+
+/// The end of the longest prefix of `bytes[..valid]` (an accepted store)
+/// whose every entry matches its checksum: what `repair` keeps as it is.
+pub fn checked_prefix(bytes: &[u8], valid: u64) -> u64 {
+    match bad_entries(&bytes[..valid as usize]).first() {
+        Some(&(_, m)) => Metadata::decode_at(bytes, m).map_or(0, |meta| meta.prev_offset),
+        None => valid,
+    }
+}
+
 /// What `repair` did to a damaged file.
 #[derive(Debug, Clone)]
 pub struct RepairReport {

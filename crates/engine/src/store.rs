@@ -240,10 +240,14 @@ impl Store {
             None
         };
         let valid = if intact.is_some() { os_len } else { recovery::valid_prefix_len(map.bytes()) };
-        if valid < os_len {
+        // A repair also checks every checksum: damage that open alone cannot
+        // see (a damaged payload, a link moved onto another entry's end) is
+        // dropped and what follows it salvaged.
+        let checked = if opts.repair { salvage::checked_prefix(map.bytes(), valid) } else { valid };
+        if checked < os_len {
             // Torn tail (cut below) or damage in the middle (refused, or rebuilt on repair).
-            let scan = salvage::scan(map.bytes(), valid);
-            if !scan.is_torn_tail() || (valid == 0 && opts.repair) {
+            let scan = salvage::scan(map.bytes(), checked);
+            if !scan.is_torn_tail() || (checked == 0 && opts.repair) || checked < valid {
                 if !opts.repair {
                     return Err(corrupt(&path, &scan));
                 }
@@ -661,38 +665,13 @@ impl Store {
         Ok(tail.saturating_sub(compacted))
     }
 
-    /// Checks every live entry's checksum, in parallel. Returns the bad ones.
+    /// Checks the checksum of every entry of the file, live or superseded
+    /// (a damaged link can hide entries behind a superseded one: see
+    /// `salvage::bad_entries`). Returns the bad ones, `(key hash, metadata
+    /// offset)`, in file order.
     pub fn verify(&self) -> Result<Vec<(u64, u64)>> {
-        let (map, offsets) = self.with_index(|keys, map, _| (map.clone(), keys.iter().collect::<Vec<_>>()))?;
-        let bytes = map.bytes();
-        let check = |part: &[(u64, u64)]| -> Vec<(u64, u64)> {
-            part.iter()
-                .filter(|&&(_, m)| {
-                    let ok = Metadata::decode_at(bytes, m).and_then(|meta| {
-                        let loc = format::EntryLocation::derive(bytes, m, meta.prev_offset)?;
-                        Some(format::checksum(&bytes[loc.range()]) == meta.checksum)
-                    });
-                    ok != Some(true)
-                })
-                .copied()
-                .collect()
-        };
-        // Threads only pay off for many entries (spawning costs ~0.1 ms).
-        let threads = match offsets.len() {
-            0..4096 => 1,
-            _ => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8),
-        };
-        let mut bad: Vec<(u64, u64)> = if threads == 1 {
-            check(&offsets)
-        } else {
-            let chunk = offsets.len().div_ceil(threads);
-            std::thread::scope(|s| {
-                let handles: Vec<_> = offsets.chunks(chunk).map(|part| s.spawn(move || check(part))).collect();
-                handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
-            })
-        };
-        bad.sort_unstable_by_key(|&(_, m)| m);
-        Ok(bad)
+        let (map, tail) = self.with_index(|_, map, tail| (map.clone(), tail))?;
+        Ok(salvage::bad_entries(&map.bytes()[..tail as usize]))
     }
 
     /// Rewrites the live entries into a new file and swaps it in. Handles and

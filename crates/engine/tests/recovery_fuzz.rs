@@ -183,6 +183,23 @@ fn ref_proven(bytes: &[u8], from: u64) -> Vec<(u64, u64, u64, u64, bool)> {
     out
 }
 
+/// Entries of the chain of an accepted store whose checksum fails, `(key hash, metadata offset)`, oldest first.
+fn ref_bad(bytes: &[u8]) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    let mut tail = bytes.len() as u64;
+    while tail > 0 {
+        let m = tail - META;
+        let meta = meta_at(bytes, m).expect("accepted store");
+        let (start, _) = ref_locate(bytes, m, meta.prev_offset).expect("accepted store");
+        if checksum(&bytes[start as usize..m as usize]) != meta.checksum {
+            out.push((meta.key_hash, m));
+        }
+        tail = meta.prev_offset;
+    }
+    out.reverse();
+    out
+}
+
 /// What `repair` must write: the prefix, then each proven entry re-linked.
 fn ref_rebuilt(bytes: &[u8], from: u64, proven: &[(u64, u64, u64, u64, bool)]) -> Vec<u8> {
     let mut out = bytes[..from as usize].to_vec();
@@ -541,10 +558,13 @@ fn check_open(dir: &Path, idx: usize, base: &Base, m: &Mutant, prefix: u64, repa
     let ctx = || format!("mutant {idx} (repair {repair}) after [{}]", m.what);
     // Past the prefix: a torn tail (nothing proven) is cut; whole entries
     // past it are damage in the middle, refused unless repaired.
+    // A repair also drops the first entry of the prefix whose checksum
+    // fails, and everything after it that does not prove itself.
     let n = m.bytes.len() as u64;
-    let proven = if prefix < n { ref_proven(&m.bytes, prefix) } else { Vec::new() };
-    let damaged = !proven.is_empty();
-    let refused_code = if damaged { Some("ERR_CORRUPT_STORE") } else if prefix == 0 && n > 0 { Some("ERR_NOT_A_STORE") } else { None };
+    let checked = if repair { ref_bad(&m.bytes[..prefix as usize]).first().map_or(prefix, |&(_, at)| meta_at(&m.bytes, at).unwrap().prev_offset) } else { prefix };
+    let proven = if checked < n { ref_proven(&m.bytes, checked) } else { Vec::new() };
+    let damaged = !proven.is_empty() || checked < prefix;
+    let refused_code = if damaged { Some("ERR_CORRUPT_STORE") } else if checked == 0 && n > 0 { Some("ERR_NOT_A_STORE") } else { None };
     let store = match Store::open(&path, opts) {
         Ok(s) => s,
         Err(e) => {
@@ -559,9 +579,9 @@ fn check_open(dir: &Path, idx: usize, base: &Base, m: &Mutant, prefix: u64, repa
     let rebuilt;
     let bytes: &[u8] = if refused_code.is_some() {
         // Repaired: the prefix and every proven entry, the damaged file kept as a backup.
-        rebuilt = ref_rebuilt(&m.bytes, prefix, &proven);
+        rebuilt = ref_rebuilt(&m.bytes, checked, &proven);
         let report = store.repair_report().unwrap_or_else(|| panic!("{}: a repair reports", ctx()));
-        assert_eq!(report.kept_prefix, prefix, "{}", ctx());
+        assert_eq!(report.kept_prefix, checked, "{}", ctx());
         assert_eq!(report.salvaged_entries, proven.len(), "{}", ctx());
         assert_eq!(std::fs::read(&report.backup).unwrap(), m.bytes, "{}: the backup is the damaged file", ctx());
         std::fs::remove_file(&report.backup).unwrap();
@@ -594,10 +614,8 @@ fn check_open(dir: &Path, idx: usize, base: &Base, m: &Mutant, prefix: u64, repa
         assert_eq!(base_live, want, "{}", ctx());
         assert!(want.values().all(|r| r.crc_ok), "{}: untouched entries are intact", ctx());
     }
-    // verify() reports exactly the live entries whose checksum fails.
-    let mut bad: Vec<(u64, u64)> = want.iter().filter(|(_, r)| !r.crc_ok).map(|(&h, r)| (h, r.meta_offset)).collect();
-    bad.sort_unstable_by_key(|&(_, o)| o);
-    assert_eq!(store.verify().unwrap(), bad, "{}", ctx());
+    // verify() reports exactly the entries of the chain whose checksum fails.
+    assert_eq!(store.verify().unwrap(), ref_bad(bytes), "{}", ctx());
     let _ = store.read_last_entry().unwrap();
     let _ = store.estimate_compaction_savings().unwrap();
 

@@ -977,8 +977,12 @@ fn verify_finds_a_corrupted_payload() {
     for k in [&b"first"[..], b"third", b"last"] {
         assert!(store.read(k).unwrap().unwrap().is_valid_checksum());
     }
-    // Overwriting the damaged key makes verify clean again.
+    // verify() checks superseded entries too (a damaged one can hide others
+    // behind a moved link): overwriting the key leaves the old entry in the
+    // file, and reported, until compaction drops it.
     store.write(b"victim", b"repaired").unwrap();
+    assert_eq!(store.verify().unwrap(), vec![(compute_hash(b"victim"), victim_meta)]);
+    store.compact().unwrap();
     assert!(store.verify().unwrap().is_empty());
 }
 
@@ -1081,14 +1085,25 @@ fn a_store_longer_than_the_index_sizing_sample_reopens_also_with_an_old_link_bro
     assert_live(&open(&path), &ops, ops.len());
 
     // Break the link of entry 500 (far older than the sample): the chain of
-    // every longer prefix passes through it, so open keeps the 500 entries
-    // before it, with the keys they leave live.
+    // every longer prefix passes through it, but the entries after it are
+    // whole, so this is damage in the middle, not a torn tail: open refuses
+    // it and leaves the file as it is.
     let mut b = bytes(&path);
     let m = (tails[500] - 20) as usize;
     b[m + 8..m + 16].copy_from_slice(&(m as u64 + 1).to_le_bytes());
     let damaged = dir.path().join("damaged.srd");
     std::fs::write(&damaged, &b).unwrap();
-    let s = open(&damaged);
-    assert_eq!(s.file_size(), tails[499]);
-    assert_live(&s, &ops, 500);
+    let err = Store::open(&damaged, OpenOptions { create: true, ..Default::default() }).err().expect("refused");
+    assert_eq!(err.code(), "ERR_CORRUPT_STORE");
+    assert!(err.to_string().contains(&format!("damaged at offset {}", tails[499])), "{err}");
+    assert_eq!(bytes(&damaged), b, "a refused file is left untouched");
+    // A repair keeps every entry but the one whose link broke.
+    let s = Store::open(&damaged, OpenOptions { create: true, repair: true, ..Default::default() }).unwrap();
+    let report = s.repair_report().expect("repaired");
+    assert_eq!((report.kept_prefix, report.salvaged_entries), (tails[499], ops.len() - 501));
+    assert_eq!(std::fs::read(&report.backup).unwrap(), b);
+    let mut without: Vec<_> = ops.clone();
+    without.remove(500);
+    assert_live(&s, &without, without.len());
+    assert!(s.verify().unwrap().is_empty());
 }
