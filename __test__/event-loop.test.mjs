@@ -123,7 +123,7 @@ async function checkLanded(t, store, prefix) {
   t.true((await store.fileSize()) >= BATCHES * PER_BATCH * SIZE)
 }
 
-test.serial('a 10 ms timer keeps firing (no gap of 50 ms of the JS thread's own time) while 256 MiB of concurrent async batchWrite calls proceed', async (t) => {
+test.serial('a 10 ms timer keeps firing (no gap of 50 ms of the JS thread’s own time) while 256 MiB of concurrent async batchWrite calls proceed', async (t) => {
   const dir = tmpDir(t)
   const store = await AsyncDataStore.open(path.join(dir, 'store.bin'))
   t.teardown(() => store.close())
@@ -137,7 +137,7 @@ test.serial('a 10 ms timer keeps firing (no gap of 50 ms of the JS thread's own 
   await checkLanded(t, store, 'c')
 })
 
-test.serial('a 10 ms timer keeps firing (no gap of 50 ms of the JS thread's own time) while 256 MiB of batchWrite calls are issued in a loop without awaiting each', async (t) => {
+test.serial('a 10 ms timer keeps firing (no gap of 50 ms of the JS thread’s own time) while 256 MiB of batchWrite calls are issued in a loop without awaiting each', async (t) => {
   const dir = tmpDir(t)
   const store = await AsyncDataStore.open(path.join(dir, 'store.bin'))
   t.teardown(() => store.close())
