@@ -19,6 +19,7 @@ import {
   readmeBlocks,
   repo,
   runExamples,
+  runNode,
   toCommonJS,
   typecheckExamples,
 } from './helpers/readme-examples.mjs'
@@ -258,4 +259,20 @@ test('relative links in the README point at files that exist', (t) => {
   for (const m of readme.matchAll(/\]\((?!https?:|#)([^)#]+)(#[^)]*)?\)/g)) {
     t.true(fs.existsSync(path.join(repo, m[1])), `README links to ${m[1]}`)
   }
+})
+
+test("the README's statement on `await using`: a SyntaxError in plain JS before Node 24, native from 24", async (t) => {
+  t.regex(readme, /Node 24 and later run it natively/)
+  t.regex(readme, /On Node 20 the syntax is a\s+`SyntaxError`/)
+  const dir = tempProject(t)
+  fs.writeFileSync(path.join(dir, 'using.mjs'), "await using x = { async [Symbol.asyncDispose]() { console.log('disposed') } }\n")
+  const major = Number(process.versions.node.split('.')[0])
+  const run = runNode('using.mjs', dir)
+  if (major < 24) {
+    const err = await t.throwsAsync(run)
+    t.regex(err.stderr, /SyntaxError/)
+  } else {
+    t.is((await run).stdout, 'disposed\n')
+  }
+  t.true(typeof Symbol.asyncDispose === 'symbol' && typeof Symbol.dispose === 'symbol', 'what the compiled TypeScript needs')
 })
