@@ -21,7 +21,9 @@ type StreamWriter = InstanceType<typeof native.NativeStreamWriter>
 const ITER_BATCH = 1024
 
 function checkKey(key: unknown, what = 'key'): void {
-  if (typeof key !== 'string' && !(key instanceof Uint8Array)) throw typeError(`${what} must be a string or Uint8Array`)
+  if (typeof key !== 'string' && !ArrayBuffer.isView(key) && !(key instanceof ArrayBuffer)) {
+    throw typeError(`${what} must be a string, TypedArray, DataView or ArrayBuffer`)
+  }
 }
 const MAX_HASH = (1n << 64n) - 1n
 
@@ -44,7 +46,8 @@ function abortError(signal: AbortSignal): Error {
 }
 
 function asyncIterator(source: unknown): AsyncIterator<unknown> | Iterator<unknown> {
-  if (source != null && typeof source === 'object') {
+  // A boxed String is iterable (by character) but no stream of bytes: rejected as a plain string is.
+  if (source != null && typeof source === 'object' && !(source instanceof String)) {
     const s = source as Record<symbol, unknown>
     if (typeof s[Symbol.asyncIterator] === 'function') return (s[Symbol.asyncIterator] as () => AsyncIterator<unknown>)()
     if (typeof s[Symbol.iterator] === 'function') return (s[Symbol.iterator] as () => Iterator<unknown>)()

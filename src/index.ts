@@ -1,4 +1,5 @@
 import native = require('./native')
+import type { Key } from './traits'
 
 export { DataStore } from './store'
 export { AsyncDataStore } from './async'
@@ -19,11 +20,11 @@ export type { EntryMetadata } from './handle'
 export type { ErrorCode, StoreError } from './errors'
 
 /** XXH3-64 (seed 0) of a key's bytes, equal to the Rust crate's `compute_hash`. */
-export function computeHash(key: string | Uint8Array): bigint {
+export function computeHash(key: Key): bigint {
   return native.computeHash(key)
 }
 
 /** Namespaced keys: `hash(prefix) ++ hash(key)`, 16 bytes, as the Rust crate's `NamespaceHasher`. */
 export const NamespaceHasher = native.NamespaceHasher as unknown as {
-  new (prefix: string | Uint8Array): { namespace(key: string | Uint8Array): Buffer }
+  new (prefix: Key): { namespace(key: Key): Buffer }
 }

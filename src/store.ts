@@ -50,7 +50,7 @@ export function checkOptions(options: unknown): OpenOptions {
 
 function iteratorOf(source: unknown): Iterator<unknown> {
   const fn = source != null ? (source as { [Symbol.iterator]?: unknown })[Symbol.iterator] : undefined
-  if (typeof fn !== 'function' || typeof source === 'string') {
+  if (typeof fn !== 'function' || typeof source === 'string' || source instanceof String) {
     throw typeError('source must be an Iterable of Uint8Array chunks')
   }
   const it = fn.call(source) as Iterator<unknown> | null

@@ -1,8 +1,10 @@
 import type { EntryHandle, EntryMetadata } from './handle'
 
 /** A key or payload: a string stands for its UTF-8 bytes. */
-export type Key = string | Uint8Array
-export type Payload = string | Uint8Array
+/** A key: a string (its UTF-8 bytes), or the bytes any TypedArray, DataView or ArrayBuffer views. */
+export type Key = string | ArrayBufferView | ArrayBuffer
+/** A payload, likewise (binary payloads are viewed, not copied, on the sync path). */
+export type Payload = string | ArrayBufferView | ArrayBuffer
 
 export interface ReadOptions {
   /** Check this payload's checksum (ERR_CHECKSUM_MISMATCH on a mismatch). */

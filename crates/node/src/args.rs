@@ -1,4 +1,4 @@
-//! JS argument conversion: keys and payloads (`string | Uint8Array`) and key
+//! JS argument conversion: keys and payloads (`string | ArrayBufferView | ArrayBuffer`) and key
 //! hashes (`bigint`), with `ERR_INVALID_ARG_TYPE` / `ERR_INVALID_ARG_VALUE`.
 //! Short string keys are hashed from a stack buffer (no allocation).
 
@@ -15,17 +15,22 @@ fn raw(v: &Unknown<'_>) -> (sys::napi_env, sys::napi_value) {
     (val.env, val.value)
 }
 
-/// The bytes of a `string | Uint8Array`, borrowed when it is a Uint8Array.
+/// What a key or payload may be, for error messages.
+const BINARY_KINDS: &str = "a string, TypedArray, DataView or ArrayBuffer";
+
+/// The bytes of a `string | ArrayBufferView | ArrayBuffer`, borrowed (for
+/// this call only) when binary: a TypedArray or DataView is the bytes it
+/// views, whatever its element type.
 pub fn bytes<'a>(env: &Env, v: &Unknown<'a>, what: &str) -> Result<Cow<'a, [u8]>> {
     let (e, value) = raw(v);
     // Typed arrays first (one call); napi rejects anything else cheaply.
-    if let Some(slice) = uint8array(e, value)? {
+    if let Some(slice) = binary(env, e, value, what)? {
         return Ok(Cow::Borrowed(slice));
     }
     if v.get_type()? == ValueType::String {
         return Ok(Cow::Owned(string_bytes(e, value, None)?));
     }
-    Err(invalid_type(env, &format!("{what} must be a string or Uint8Array")))
+    Err(invalid_type(env, &format!("{what} must be {BINARY_KINDS}")))
 }
 
 /// XXH3 hash of a `string | Uint8Array` key.
@@ -44,10 +49,10 @@ pub fn key_hash(env: &Env, v: &Unknown<'_>, what: &str) -> Result<u64> {
         }
         return Ok(srd_engine::compute_hash(&string_bytes(e, value, None)?));
     }
-    if let Some(slice) = uint8array(e, value)? {
+    if let Some(slice) = binary(env, e, value, what)? {
         return Ok(srd_engine::compute_hash(slice));
     }
-    Err(invalid_type(env, &format!("{what} must be a string or Uint8Array")))
+    Err(invalid_type(env, &format!("{what} must be {BINARY_KINDS}")))
 }
 
 /// A full 64-bit key hash given as a `bigint`.
@@ -190,24 +195,63 @@ impl Drop for HandleScope {
     }
 }
 
-fn uint8array<'a>(e: sys::napi_env, value: sys::napi_value) -> Result<Option<&'a [u8]>> {
+/// The bytes viewed by a TypedArray (any element type), a DataView or an
+/// ArrayBuffer; `None` for any other value. A view whose buffer was
+/// detached (transferred) is an `ERR_INVALID_ARG_VALUE`, never the empty
+/// bytes it now reports.
+fn binary<'a>(env: &Env, e: sys::napi_env, value: sys::napi_value, what: &str) -> Result<Option<&'a [u8]>> {
     let mut kind = 0;
     let mut len = 0usize;
     let mut data = ptr::null_mut();
     let mut ab = ptr::null_mut();
     let mut off = 0usize;
     // SAFETY: out-params are valid; napi returns an error status for a value
-    // that is not a typed array, which is then not a Uint8Array.
+    // that is not a typed array.
     let status = unsafe { sys::napi_get_typedarray_info(e, value, &mut kind, &mut len, &mut data, &mut ab, &mut off) };
-    if status != sys::Status::napi_ok || kind != sys::TypedarrayType::uint8_array {
-        return Ok(None);
+    if status == sys::Status::napi_ok {
+        return view_bytes(env, e, ab, data, len * element_size(kind), what).map(Some);
     }
+    let mut is = false;
+    // SAFETY: `value` is a live value of this call's scope; out-params are valid.
+    if unsafe { sys::napi_is_dataview(e, value, &mut is) } == sys::Status::napi_ok && is {
+        // SAFETY: as above; `value` is a DataView.
+        unsafe { sys::napi_get_dataview_info(e, value, &mut len, &mut data, &mut ab, &mut off) };
+        return view_bytes(env, e, ab, data, len, what).map(Some);
+    }
+    // SAFETY: as above.
+    if unsafe { sys::napi_is_arraybuffer(e, value, &mut is) } == sys::Status::napi_ok && is {
+        // SAFETY: as above; `value` is an ArrayBuffer.
+        unsafe { sys::napi_get_arraybuffer_info(e, value, &mut data, &mut len) };
+        return view_bytes(env, e, value, data, len, what).map(Some);
+    }
+    Ok(None)
+}
+
+fn element_size(kind: sys::napi_typedarray_type) -> usize {
+    use sys::TypedarrayType as T;
+    match kind {
+        T::int16_array | T::uint16_array => 2,
+        T::int32_array | T::uint32_array | T::float32_array => 4,
+        T::float64_array | T::bigint64_array | T::biguint64_array => 8,
+        _ => 1,
+    }
+}
+
+/// `len` bytes at `data` of the ArrayBuffer `ab`, checked not detached.
+fn view_bytes<'a>(env: &Env, e: sys::napi_env, ab: sys::napi_value, data: *mut std::ffi::c_void, len: usize, what: &str) -> Result<&'a [u8]> {
     if len == 0 || data.is_null() {
-        return Ok(Some(&[]));
+        let mut detached = false;
+        // SAFETY: `ab` is the live ArrayBuffer behind the value (Node-API 7).
+        unsafe { sys::napi_is_detached_arraybuffer(e, ab, &mut detached) };
+        if detached {
+            return Err(invalid_value(env, &format!("{what} is a view of a detached ArrayBuffer (it was transferred)")));
+        }
+        return Ok(&[]);
     }
-    // SAFETY: napi reports `len` bytes at `data`, kept alive by the JS value for
-    // the duration of this native call (the slice does not outlive it).
-    Ok(Some(unsafe { std::slice::from_raw_parts(data as *const u8, len) }))
+    // SAFETY: napi reports `len` bytes at `data`, kept alive by the JS value
+    // for the duration of this native call (the slice does not outlive it:
+    // async work copies it first, see `Payloads`).
+    Ok(unsafe { std::slice::from_raw_parts(data as *const u8, len) })
 }
 
 fn string_len(e: sys::napi_env, value: sys::napi_value) -> Result<usize> {
@@ -241,35 +285,36 @@ fn string_bytes(e: sys::napi_env, value: sys::napi_value, len: Option<usize>) ->
     Ok(buf)
 }
 
-/// Payloads owned for a worker thread: small ones copied into one arena,
-/// large Uint8Arrays held by reference (no copy on the JS thread).
+/// Payloads owned for a worker thread, copied on the JS thread: small ones
+/// into one arena, large ones each into a buffer of its own (no arena
+/// regrowth). Never read in place from JS memory: JS may transfer
+/// (detach), resize or free an ArrayBuffer while the worker runs, and N-API
+/// gives no way to pin a backing store, so a worker reading it could read
+/// freed memory (measured: bytes of a later allocation stored with a valid
+/// checksum). The copy costs ~0.1 ms a MiB on the JS thread.
 #[derive(Default)]
 pub struct Payloads {
     arena: Vec<u8>,
-    held: Vec<Uint8Array>,
+    large: Vec<Vec<u8>>,
 }
 
-/// Where one payload of a [`Payloads`] is (small, so a queue of them stays
-/// small: a Uint8Array handle is 10 times the size).
+/// Where one payload of a [`Payloads`] is (small, so a queue of them stays small).
 #[derive(Clone, Copy)]
 pub enum Owned {
     Arena(usize, usize),
-    Held(usize),
+    Large(usize),
 }
 
-/// Payloads at least this large are read by reference from their Uint8Array.
-const BY_REFERENCE_MIN: usize = 64 * 1024;
+/// Payloads at least this large get a buffer of their own.
+const OWN_BUFFER_MIN: usize = 64 * 1024;
 
 impl Payloads {
-    /// Takes a `string | Uint8Array` payload.
+    /// Takes (copies) a string or binary payload.
     pub fn push(&mut self, env: &Env, v: &Unknown<'_>, what: &str) -> Result<Owned> {
         let bytes = bytes(env, v, what)?;
-        if let Cow::Borrowed(slice) = bytes {
-            if slice.len() >= BY_REFERENCE_MIN {
-                // SAFETY: a borrowed slice comes only from a Uint8Array (see `bytes`).
-                self.held.push(unsafe { v.cast::<Uint8Array>()? });
-                return Ok(Owned::Held(self.held.len() - 1));
-            }
+        if bytes.len() >= OWN_BUFFER_MIN {
+            self.large.push(bytes.into_owned());
+            return Ok(Owned::Large(self.large.len() - 1));
         }
         self.arena.extend_from_slice(&bytes);
         Ok(Owned::Arena(self.arena.len() - bytes.len(), self.arena.len()))
@@ -278,30 +323,30 @@ impl Payloads {
     pub fn get(&self, at: Owned) -> &[u8] {
         match at {
             Owned::Arena(a, b) => &self.arena[a..b],
-            Owned::Held(i) => &self.held[i],
+            Owned::Large(i) => &self.large[i],
         }
     }
 
     /// A mark to [`Payloads::truncate`] back to.
     pub fn mark(&self) -> (usize, usize) {
-        (self.arena.len(), self.held.len())
+        (self.arena.len(), self.large.len())
     }
 
     /// Drops the payloads taken since `mark`.
-    pub fn truncate(&mut self, (arena, held): (usize, usize)) {
+    pub fn truncate(&mut self, (arena, large): (usize, usize)) {
         self.arena.truncate(arena);
-        self.held.truncate(held);
+        self.large.truncate(large);
     }
 
     /// Moves `other`'s payloads after these; returns how to move a place in
     /// `other` to its place here.
     pub fn append(&mut self, other: Payloads) -> impl Fn(Owned) -> Owned + use<> {
-        let (arena, held) = self.mark();
+        let (arena, large) = self.mark();
         self.arena.extend_from_slice(&other.arena);
-        self.held.extend(other.held);
+        self.large.extend(other.large);
         move |at| match at {
             Owned::Arena(a, b) => Owned::Arena(arena + a, arena + b),
-            Owned::Held(i) => Owned::Held(held + i),
+            Owned::Large(i) => Owned::Large(large + i),
         }
     }
 }
