@@ -22,7 +22,7 @@ import test from 'ava'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { DataStore } from '../lib/index.mjs'
+import { DataStore, AsyncDataStore } from '../lib/index.mjs'
 import { payloadFor, parsePayload, rng } from './helpers/payload.mjs'
 import { parseEntries } from './helpers/damage.mjs'
 
@@ -221,4 +221,32 @@ test('damage in the middle is refused byte-identical or opens intact; repair kee
       `opened stores whose verify() findings repair then dropped ${counts.repairedAfterVerify}`,
   )
   t.true(counts.refused > 100, 'most damage in the middle is refused')
+})
+
+test('AsyncDataStore.open refuses damage in the middle the same way, and reports a repair', async (t) => {
+  const dir = scratch(t)
+  const file = path.join(dir, 'a.srd')
+  const s = DataStore.open(file)
+  for (let i = 0; i < 200; i++) s.write(`k${i}`, `value ${i}`.repeat(3))
+  s.close()
+  const b = fs.readFileSync(file)
+  b.fill(0, 3000, 3200)
+  fs.writeFileSync(file, b)
+  const err = await t.throwsAsync(AsyncDataStore.open(file))
+  t.is(err.code, 'ERR_CORRUPT_STORE')
+  t.regex(err.message, /damaged at offset \d+/)
+  t.deepEqual(fs.readFileSync(file), b, 'left byte-identical')
+  const a = await AsyncDataStore.open(file, { repair: true })
+  t.teardown(() => a.close())
+  const report = a.repairReport
+  t.truthy(report)
+  t.true(report.salvagedEntries > 0 && report.lostRanges.length === 1)
+  t.deepEqual(fs.readFileSync(report.backup), b)
+  let intact = 0
+  for (let i = 0; i < 200; i++) if ((await a.read(`k${i}`))?.bytes.toString() === `value ${i}`.repeat(3)) intact++
+  t.true(intact >= 190, `${intact} of 200 keys intact`)
+  t.deepEqual(await a.verify(), [])
+  const plain = await AsyncDataStore.open(path.join(dir, 'b.srd'))
+  t.is(plain.repairReport, null)
+  await plain.close()
 })

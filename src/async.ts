@@ -4,7 +4,7 @@ import type { EntryHandle, EntryMetadata } from './handle'
 import { codedError, typeError } from './errors'
 import { OpKind, WriteQueue } from './queue'
 import { DataStore, checkAllowNull, checkOptions, checkPath, ensureVerified, payloadStream, splitPairs } from './store'
-import type { CorruptEntry, Native, OpenOptions } from './store'
+import type { CorruptEntry, Native, OpenOptions, RepairReport } from './store'
 import { ViewState, entryBatchesAsync } from './view'
 import type {
   AsyncDataStoreReader,
@@ -106,6 +106,11 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   /** @internal */
   static fromDataStore(store: DataStore): AsyncDataStore {
     return new AsyncDataStore(store.native, store.views, store.verifyReads)
+  }
+
+  /** What `{ repair: true }` did when this open rebuilt a damaged file; `null` if it did not (see `DataStore.repairReport`). */
+  get repairReport(): RepairReport | null {
+    return this.native.repairReport()
   }
 
   get path(): string {
