@@ -461,6 +461,7 @@ const ERROR_CASES = [
   ['writeStream', ['k', 42], 'ERR_INVALID_ARG_TYPE'],
   ['writeStream', ['k', null], 'ERR_INVALID_ARG_TYPE'],
   ['writeStream', ['k', 'abc'], 'ERR_INVALID_ARG_TYPE'],
+  ['writeStream', ['k', new String('abc')], 'ERR_INVALID_ARG_TYPE'],
   ['writeStream', [1, [Buffer.from('x')]], 'ERR_INVALID_ARG_TYPE'],
   ['writeStream', ['k', [5]], 'ERR_INVALID_ARG_TYPE'],
   ['writeStream', ['k', []], 'ERR_INVALID_ARG_VALUE'],

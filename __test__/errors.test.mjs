@@ -182,7 +182,7 @@ test('non-array batches and non-pair entries -> TypeError ERR_INVALID_ARG_TYPE, 
 test('non-iterable stream sources -> TypeError ERR_INVALID_ARG_TYPE, file unchanged', (t) => {
   const { dir, file, s } = fixture(t)
   const h = computeHash('k')
-  const sources = [123, null, undefined, {}, 1n, true, 'a string', { [Symbol.iterator]: 5 }, { async *[Symbol.asyncIterator]() {} }]
+  const sources = [123, null, undefined, {}, 1n, true, 'a string', new String('abc'), { [Symbol.iterator]: 5 }, { async *[Symbol.asyncIterator]() {} }]
   for (const bad of sources) {
     const d = describe(bad)
     rejects(t, [file], () => s.writeStream('k', bad), 'ERR_INVALID_ARG_TYPE', `writeStream(${d})`)
