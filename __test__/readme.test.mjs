@@ -276,3 +276,11 @@ test("the README's statement on `await using`: a SyntaxError in plain JS before 
   }
   t.true(typeof Symbol.asyncDispose === 'symbol' && typeof Symbol.dispose === 'symbol', 'what the compiled TypeScript needs')
 })
+
+test('the Install section names every platform package of optionalDependencies, and the missing-binary error code', (t) => {
+  const section = readme.slice(readme.indexOf('\n## Install\n'), readme.indexOf('\n## Working on it'))
+  for (const name of Object.keys(pkg.optionalDependencies ?? {})) t.true(section.includes(`\`${name}\``), `${name} is named`)
+  t.true(Object.keys(pkg.optionalDependencies ?? {}).length >= 7)
+  t.regex(section, /ERR_NATIVE_BINDING_MISSING/)
+  t.regex(section, /--omit=optional/)
+})
