@@ -20,8 +20,11 @@ export declare class NamespaceHasher {
  * thread by `nextBatchAsync`.
  */
 export declare class NativeIter {
-  /** The view of this snapshot's generation (valid for every offset it yields). */
-  view(): ArrayBuffer
+  /**
+   * `[payloadBuffer, metadataBuffer]`: the view of this snapshot's
+   * generation (valid for every offset it yields).
+   */
+  view(): [ArrayBuffer, ArrayBuffer]
   /** Up to `max` metadata offsets; fewer (or none) at the end. */
   nextBatch(max: number): Array<number>
   /**
@@ -58,8 +61,11 @@ export declare class NativeStore {
   locateLast(generation: number, viewLen: number): number
   /** Offsets of several keys (`-1` for absent ones), or `null` if the view must be refreshed. */
   batchLocate(keys: unknown, hashed: boolean, generation: number, viewLen: number): Array<number> | null
-  /** `[viewBuffer, generation]`: the current private view covering the tail. */
-  view(): unknown[]
+  /**
+   * `[payloadBuffer, metadataBuffer, generation]`: the current private
+   * view covering the tail (its two maps: see `ViewMap`).
+   */
+  view(): [ArrayBuffer, ArrayBuffer, number]
   /** Checks that `keys[i]` hashes to `hashes[i]` (`ERR_HASH_COLLISION` if not). */
   checkKeyHashes(hashes: unknown, keys: unknown): void
   len(): number

@@ -124,6 +124,48 @@ test('writing into bytes does not crash and never reaches the file (also after r
   t.true(child.valid)
 })
 
+test('writing across the whole mapping (bytes.buffer) changes no later read, iteration, size, checksum or verify()', async (t) => {
+  const { store: s } = openTmp(t)
+  const want = new Map()
+  for (let i = 0; i < 300; i++) {
+    const v = `value ${i} `.repeat(1 + (i % 17))
+    s.write(`k${i}`, v)
+    want.set(`k${i}`, v)
+  }
+  s.delete('k7')
+  want.delete('k7')
+  s.write('last', 'the last entry')
+  want.set('last', 'the last entry')
+  const h = s.read('k1')
+  // Scribble over every byte of this process's mapping: payloads and metadata alike.
+  const all = new Uint8Array(h.bytes.buffer)
+  t.true(all.length >= s.fileSize(), 'bytes.buffer spans the whole file')
+  all.fill(0xff)
+  new DataView(h.bytes.buffer).setBigUint64(0, 0n)
+
+  // What a read trusts comes from the file, not from the scribbled buffer.
+  const again = s.read('k2')
+  t.true(again.size > 0 && again.size === Buffer.byteLength(want.get('k2')), `size ${again.size}`)
+  t.is(again.fileSize, again.size + 20)
+  t.is(again.keyHash, computeHash('k2'))
+  t.true(again.isValidChecksum(), 'the stored payload matches its checksum')
+  t.is(again.bytes[0], 0xff, 'the handle shows this process\'s (written) bytes')
+  t.true(s.read('k2', { verify: true }) !== null, 'a verified read agrees with verify()')
+  t.deepEqual(s.verify(), [])
+  let n = 0
+  for (const e of s.entries()) {
+    n++
+    t.true(e.size > 0 && e.startOffset < e.endOffset, 'iteration sizes stay positive')
+    t.true(e.isValidChecksum())
+  }
+  t.is(n, want.size)
+  for await (const e of s.async.entries()) t.true(e.size > 0)
+  t.is(s.batchRead(['k3', 'k7']).map((x) => x?.size ?? null).join(), `${Buffer.byteLength(want.get('k3'))},`)
+  t.is((await s.async.read('k4')).size, Buffer.byteLength(want.get('k4')))
+  t.is(s.readLastEntry().keyHash, computeHash('last'))
+  t.is(s.readLastEntry().size, 14)
+})
+
 test('a write into bytes before compaction does not reach the compacted file', (t) => {
   const { file, store: s } = openTmp(t)
   s.write('k', 'keep me')

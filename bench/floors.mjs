@@ -28,10 +28,11 @@ export async function getFloor(dir, keys, idx, warm, rounds = 3) {
   const { DataStore } = await import('../lib/index.mjs')
   const s = DataStore.open(path.join(dir, 'store.bin'))
   const [locate] = s.native.fastFunctions()
-  s.read(keys[0]) // fetches the view `locate` answers for
-  const view = s.views.current
-  const dv = view.dv
-  const u8 = new Uint8Array(view.buffer)
+  s.read(keys[0])
+  // The view `locate` answers for (as a read takes it: payload buffer, metadata buffer).
+  const [payloadBuffer, metaBuffer] = s.native.view()
+  const dv = new DataView(metaBuffer)
+  const u8 = new Uint8Array(payloadBuffer)
   const db = await openLmdb(dir)
   const level = await openLevel(dir)
   const loops = {

@@ -20,8 +20,12 @@ export function payloadStart(prev: number): number {
 /**
  * One stored entry. `bytes` is a view of the memory-mapped file itself (no
  * copy, 64-byte aligned). It stays valid after later writes, compaction and
- * `close()`. Writing into it changes this process's private copy of the page
- * only: it never reaches the file and never crashes the process.
+ * `close()`. Writing into it (or anywhere in `bytes.buffer`, the whole
+ * mapping) changes this process's private copy of the page only: it never
+ * reaches the file, never crashes the process, and never changes what this
+ * or a later handle reports about an entry: offsets, sizes, the key hash and
+ * the checksum are read from a second private map that no user-visible
+ * object exposes, and `isValidChecksum()` checks the file's bytes there.
  */
 export class EntryHandle {
   /** Offset of the first payload byte in the file. */
@@ -32,7 +36,10 @@ export class EntryHandle {
   readonly #dv: DataView
   #bytes: Buffer | undefined
 
-  /** @internal `meta` is the metadata offset of a regular (non-tombstone) entry. */
+  /**
+   * @internal `meta` is the metadata offset of a regular (non-tombstone)
+   * entry; `view` the buffer `bytes` slices, `dv` the metadata map.
+   */
   constructor(view: ArrayBuffer, dv: DataView, meta: number) {
     this.#view = view
     this.#dv = dv
@@ -74,9 +81,13 @@ export class EntryHandle {
     return this.#dv.getUint32(this.endOffset + 16, true)
   }
 
-  /** True when the payload's CRC32 matches the stored checksum. */
+  /**
+   * True when the stored payload matches the stored checksum (the file's
+   * bytes, as `verify()` checks them: not what a write into `bytes` made of
+   * this process's copy).
+   */
   isValidChecksum(): boolean {
-    return native.crc32(this.bytes) === this.checksum
+    return native.crc32(new Uint8Array(this.#dv.buffer, this.startOffset, this.size)) === this.checksum
   }
 }
 

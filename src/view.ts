@@ -6,27 +6,31 @@ type Native = InstanceType<typeof native.NativeStore>
 
 /**
  * An immutable snapshot of the store's mapped file as seen from this
- * thread: one external ArrayBuffer over a private map of one file
- * generation. Reads locate entries natively and slice this buffer.
+ * thread: two external ArrayBuffers over two private maps of one file
+ * generation. Reads locate entries natively, read their metadata from
+ * `#meta` and slice `buffer` for their bytes. A user can write anywhere in
+ * `buffer` (`handle.bytes.buffer`); no user-visible object holds `#meta`,
+ * so what a read trusts (sizes, offsets, checksums) is the file's.
  */
 export class View {
-  readonly dv: DataView
+  readonly #meta: DataView
   readonly length: number
   constructor(
     readonly buffer: ArrayBuffer,
+    meta: ArrayBuffer,
     readonly generation: number,
   ) {
-    this.dv = new DataView(buffer)
+    this.#meta = new DataView(meta)
     this.length = buffer.byteLength
   }
 
   /** The entry whose metadata is at `meta` (a value `locate` returned for this view). */
   handle(meta: number): EntryHandle {
-    return new EntryHandle(this.buffer, this.dv, meta)
+    return new EntryHandle(this.buffer, this.#meta, meta)
   }
 }
 
-const EMPTY = new View(new ArrayBuffer(0), -1)
+const EMPTY = new View(new ArrayBuffer(0), new ArrayBuffer(0), -1)
 
 const STATES = new WeakMap<Native, ViewState>()
 
@@ -47,8 +51,8 @@ export class ViewState {
 
   /** Replaces the current view by one covering the whole file now. */
   refresh(): View {
-    const [buffer, generation] = this.store.view() as [ArrayBuffer, number]
-    this.current = new View(buffer, generation)
+    const [buffer, meta, generation] = this.store.view()
+    this.current = new View(buffer, meta, generation)
     return this.current
   }
 }
@@ -56,7 +60,7 @@ export class ViewState {
 /** Live entries of a snapshot walk, a batch of handles at a time. */
 export function* entryBatches(store: Native, batchSize: number): Generator<EntryHandle[]> {
   const it = store.iter()
-  const view = new View(it.view(), -1)
+  const view = new View(...it.view(), -1)
   for (;;) {
     const batch = it.nextBatch(batchSize)
     if (batch.length === 0) return
@@ -67,7 +71,7 @@ export function* entryBatches(store: Native, batchSize: number): Generator<Entry
 /** As `entryBatches`, each batch walked on a worker thread. */
 export async function* entryBatchesAsync(store: Native, batchSize: number): AsyncGenerator<EntryHandle[]> {
   const it = store.iter()
-  const view = new View(it.view(), -1)
+  const view = new View(...it.view(), -1)
   for (;;) {
     const batch = await it.nextBatchAsync(batchSize)
     if (batch.length === 0) return

@@ -3,10 +3,11 @@
 //! Two kinds, never mixed up:
 //! - [`ReadMap`]: a shared, read-only map. The engine reads payloads through it
 //!   (reads, copies, compaction, verification), so what it sees is the file.
-//! - [`ViewMap`]: a private (copy-on-write), writable map handed to JavaScript
-//!   as one external `ArrayBuffer`. A JS write into a view copies the page for
-//!   this process only: it can neither fault (the pages are writable) nor
-//!   reach the file or the engine's `ReadMap`.
+//! - [`ViewMap`]: private (copy-on-write), writable maps handed to JavaScript
+//!   as external `ArrayBuffer`s: one that handles' bytes slice, one the JS
+//!   layer reads metadata from. A JS write into a view copies the page for
+//!   that map in this process only: it can neither fault (the pages are
+//!   writable) nor reach the file, the engine's `ReadMap` or the other map.
 //!
 //! Both cover `[0, len)` of the file at the moment they were made, never more:
 //! pages past the end of a file raise SIGBUS. Invariant: a map is only made
@@ -54,32 +55,53 @@ impl ReadMap {
     }
 }
 
+/// Two private maps of the same bytes: `payload`, handed to JavaScript as
+/// the buffer that handles' `bytes` slice (a user can reach all of it through
+/// `bytes.buffer` and write anywhere in it), and `meta`, from which the JS
+/// layer reads entries' metadata and which no user-visible object exposes.
+/// A JS write across the payload buffer therefore never changes the
+/// metadata a later read or iteration trusts (sizes, offsets, checksums):
+/// private pages are per map. Both are writable, so even a write through the
+/// internals cannot fault; both share the page cache's pages until written.
 pub struct ViewMap {
-    map: Option<MmapMut>,
+    payload: Option<MmapMut>,
+    meta: Option<MmapMut>,
     len: usize,
 }
 
 impl ViewMap {
     pub fn new_empty() -> ViewMap {
-        ViewMap { map: None, len: 0 }
+        ViewMap { payload: None, meta: None, len: 0 }
     }
 
     pub fn new(file: &File, len: u64) -> io::Result<ViewMap> {
         if len == 0 {
-            return Ok(ViewMap { map: None, len: 0 });
+            return Ok(ViewMap::new_empty());
         }
         let len = usize::try_from(len).map_err(|_| io::Error::other("file too large to map"))?;
         // SAFETY: MAP_PRIVATE + PROT_READ|PROT_WRITE over bytes already written:
-        // writes through it copy pages privately and never reach the file.
-        let map = unsafe { MmapOptions::new().len(len).map_copy(file)? };
-        Ok(ViewMap { map: Some(map), len })
+        // writes through either map copy pages privately and never reach the file.
+        let payload = unsafe { MmapOptions::new().len(len).map_copy(file)? };
+        // SAFETY: as above.
+        let meta = unsafe { MmapOptions::new().len(len).map_copy(file)? };
+        Ok(ViewMap { payload: Some(payload), meta: Some(meta), len })
     }
 
-    /// Start of the mapping (null when empty). JavaScript may write through it;
-    /// the engine never reads through it.
+    /// Start of the payload map (null when empty). JavaScript may write
+    /// through it; neither the engine nor the JS layer's metadata reads do.
     #[inline]
     pub fn as_mut_ptr(&self) -> *mut u8 {
-        match &self.map {
+        match &self.payload {
+            Some(m) => m.as_ptr() as *mut u8,
+            None => std::ptr::null_mut(),
+        }
+    }
+
+    /// Start of the metadata map (null when empty), for the JS layer's own
+    /// metadata reads only.
+    #[inline]
+    pub fn meta_ptr(&self) -> *mut u8 {
+        match &self.meta {
             Some(m) => m.as_ptr() as *mut u8,
             None => std::ptr::null_mut(),
         }
@@ -95,13 +117,14 @@ impl ViewMap {
         self.len == 0
     }
 
-    /// Maps the pages holding `[offset, offset + len)` into this process's
-    /// page tables now (`MADV_POPULATE_READ`), so that a thread reading them
-    /// later does not stop on a page fault (nor on the disk). Best effort: a
-    /// kernel without it (before Linux 5.14) or another OS does nothing.
+    /// Maps the pages holding `[offset, offset + len)` of both maps into this
+    /// process's page tables now (`MADV_POPULATE_READ`), so that a thread
+    /// reading them later does not stop on a page fault (nor on the disk).
+    /// Best effort: a kernel without it (before Linux 5.14) or another OS
+    /// does nothing.
     pub fn populate(&self, offset: u64, len: u64) {
         #[cfg(target_os = "linux")]
-        if let Some(m) = &self.map {
+        for m in [&self.payload, &self.meta].into_iter().flatten() {
             if offset.saturating_add(len) <= self.len as u64 {
                 let _ = m.advise_range(memmap2::Advice::PopulateRead, offset as usize, len as usize);
             }

@@ -274,15 +274,18 @@ impl NativeStore {
         Ok(Some(out))
     }
 
-    /// `[viewBuffer, generation]`: the current private view covering the tail.
-    #[napi]
+    /// `[payloadBuffer, metadataBuffer, generation]`: the current private
+    /// view covering the tail (its two maps: see `ViewMap`).
+    #[napi(ts_return_type = "[ArrayBuffer, ArrayBuffer, number]")]
     pub fn view<'env>(&self, env: &'env Env) -> Result<Array<'env>> {
         let s = self.get(env)?;
         let (view, generation) = s.view().or_throw(env)?;
         self.seen.set((generation, view.len()));
-        let mut out = env.create_array(2)?;
-        out.set(0, views::array_buffer(env, view)?)?;
-        out.set(1, generation as f64)?;
+        let buffers = views::array_buffers(env, view)?;
+        let mut out = env.create_array(3)?;
+        out.set(0, buffers.get::<Unknown>(0)?)?;
+        out.set(1, buffers.get::<Unknown>(1)?)?;
+        out.set(2, generation as f64)?;
         Ok(out)
     }
 
@@ -360,11 +363,12 @@ fn next_offsets(it: &Mutex<srd_engine::iter::EntryIter>, max: u32, populate: boo
 
 #[napi]
 impl NativeIter {
-    /// The view of this snapshot's generation (valid for every offset it yields).
-    #[napi]
-    pub fn view<'env>(&self, env: &'env Env) -> Result<ArrayBuffer<'env>> {
+    /// `[payloadBuffer, metadataBuffer]`: the view of this snapshot's
+    /// generation (valid for every offset it yields).
+    #[napi(ts_return_type = "[ArrayBuffer, ArrayBuffer]")]
+    pub fn view<'env>(&self, env: &'env Env) -> Result<Array<'env>> {
         let view = self.inner.lock().unwrap_or_else(|e| e.into_inner()).view().map_err(srd_engine::Error::from).or_throw(env)?;
-        views::array_buffer(env, view)
+        views::array_buffers(env, view)
     }
 
     /// Up to `max` metadata offsets; fewer (or none) at the end.
