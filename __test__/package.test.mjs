@@ -15,7 +15,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { readmeBlocks, repo, runExamples, runNode, typecheckExamples } from './helpers/readme-examples.mjs'
+import { readmeBlocks, repo, runCliExamples, runExamples, runNode, typecheckExamples } from './helpers/readme-examples.mjs'
 
 const execFileP = promisify(execFile)
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
@@ -123,6 +123,19 @@ test.serial("the README's examples run from the installed package as ESM, Common
     cwd: path.join(project, fs.readdirSync(project).find((d) => d.endsWith('-esm'))),
   })
   t.is(fs.realpathSync(stdout.trim()), fs.realpathSync(path.join(project, 'node_modules', pkg.name, 'lib', 'index.js')))
+})
+
+test.serial("the installed simd-r-drive command (node_modules/.bin) runs the README's command-line lines", async (t) => {
+  await ready
+  const bin = path.join(project, 'node_modules', '.bin', process.platform === 'win32' ? 'simd-r-drive.cmd' : 'simd-r-drive')
+  t.true(fs.existsSync(bin), 'npm linked the bin')
+  const results = await runCliExamples(project, readmeBlocks(), [bin])
+  t.true(results.length >= 1)
+  for (const r of results) {
+    const lines = r.stdout.split('\n')
+    if (lines.at(-1) === '') lines.pop()
+    t.deepEqual(lines, r.expected, r.name)
+  }
 })
 
 test.serial("the README's examples typecheck against the installed declarations: tsc --strict, node16, nodenext and bundler", async (t) => {

@@ -174,3 +174,54 @@ export async function typecheckExamples(project, blocks, only = resolutions) {
   }
   return { files, checked }
 }
+
+/** Splits a shell line into words: plain words, '...' and "..." (no escapes, no variables). */
+export function shellWords(line) {
+  const words = []
+  const re = /'([^']*)'|"([^"]*)"|(\S+)/g
+  for (const m of line.matchAll(re)) words.push(m[1] ?? m[2] ?? m[3])
+  return words
+}
+
+/**
+ * The `npx simd-r-drive ...` lines of the sh blocks: `{ args, expected, line }`,
+ * `expected` the stdout a `# → text` comment promises (null: not shown, only
+ * exit status 0 is required). Lines of one block run in order, in one folder.
+ */
+export function cliBlocks(blocks) {
+  const out = []
+  for (const block of blocks.filter((b) => b.lang === 'sh')) {
+    const commands = []
+    for (const raw of block.code.split('\n')) {
+      const m = /^npx simd-r-drive\s+(.*?)(?:\s+#\s*(?:→ (.*))?.*)?$/.exec(raw.trim())
+      if (!m) continue
+      commands.push({ args: shellWords(m[1]), expected: m[2] === undefined ? null : m[2].trimEnd() })
+    }
+    if (commands.length > 0) out.push({ line: block.line, commands })
+  }
+  return out
+}
+
+/**
+ * Runs the README's CLI lines in folders under `project`, each through
+ * `command` (argv prefix: the installed bin, or node + lib/cli/index.js).
+ * Returns `[{ name, stdout, expected }]` for the lines that promise an output.
+ */
+export async function runCliExamples(project, blocks, command) {
+  const results = []
+  for (const { line, commands } of cliBlocks(blocks)) {
+    const dir = path.join(project, `cli-${line}`)
+    fs.mkdirSync(dir, { recursive: true })
+    for (const c of commands) {
+      let stdout
+      try {
+        ;({ stdout } = await execFileP(command[0], [...command.slice(1), ...c.args], { cwd: dir, timeout: 60_000 }))
+      } catch (err) {
+        err.message = `simd-r-drive ${c.args.join(' ')} (README line ${line}) failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`
+        throw err
+      }
+      if (c.expected !== null) results.push({ name: `README line ${line}: simd-r-drive ${c.args.join(' ')}`, stdout, expected: [c.expected] })
+    }
+  }
+  return results
+}
