@@ -5,6 +5,10 @@
 // 'simd-r-drive'` resolves through package.json `exports` as a user's would.
 // package.test.mjs runs the same examples from the installed tarballs.
 //
+// Shell blocks: `npx simd-r-drive ...` lines run through lib/cli/index.js
+// (a `# → text` comment is the stdout they must print); the other lines are
+// checked, not run (see below).
+//
 // Also checked: the names in the API tables exist (and every public method of
 // the classes is in a table), every error code the sources throw is in the
 // error table, and the benchmark rows are those of bench/results.md.
