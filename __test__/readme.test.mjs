@@ -154,8 +154,11 @@ function has(obj, name) {
 /** Public names of an instance: its own fields, its prototype's members (methods, getters, symbols), its class's statics. */
 function publicNames(cls, instance) {
   const symbolName = (k) => `Symbol.${k.description.replace(/^(nodejs\.)?(Symbol\.)?/, '')}`
+  // Protocol symbols that are no API of their own: util.inspect's (a registered
+  // Symbol.for) and Symbol.toStringTag.
+  const protocol = (k) => typeof k === 'symbol' && (Symbol.keyFor(k) !== undefined || k === Symbol.toStringTag)
   const proto = Reflect.ownKeys(cls.prototype)
-    .filter((k) => k !== 'constructor')
+    .filter((k) => k !== 'constructor' && !protocol(k))
     .map((k) => (typeof k === 'symbol' ? symbolName(k) : k))
   const statics = Object.getOwnPropertyNames(cls)
     .filter((k) => !['length', 'name', 'prototype'].includes(k))
