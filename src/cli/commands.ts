@@ -220,9 +220,24 @@ function compactTempPath(storePath: string): string {
   return `${storePath}.compact`
 }
 
-export async function compact(ctx: Context): Promise<number> {
+export async function compact(ctx: Context, force: boolean): Promise<number> {
   const store = openForWriting(ctx)
   try {
+    // Compaction writes each live payload anew with a checksum computed from
+    // its bytes: a damaged live payload would come out with a valid checksum,
+    // its damage no longer detectable. So it checks them first.
+    if (!force) {
+      const damaged = (await store.async.verify()).filter(({ keyHash, offset }) => store.readWithKeyHash(keyHash)?.endOffset === offset)
+      if (damaged.length > 0) {
+        throw new CliError(
+          `${damaged.length} live entr${damaged.length === 1 ? 'y has' : 'ies have'} a checksum that does not match ` +
+            `(key hash ${damaged.map((d) => d.keyHash).join(', ')}): compaction would store ${damaged.length === 1 ? 'it' : 'them'} ` +
+            `with a fresh, valid checksum and the damage could no longer be detected. Nothing was changed. ` +
+            `Rewrite or delete ${damaged.length === 1 ? 'that key' : 'those keys'} (simd-r-drive <store> verify lists them), ` +
+            `or run compact --force to compact anyway.`,
+        )
+      }
+    }
     const before = store.fileSize()
     const frees = store.estimateCompactionSavings()
     out('Starting compaction...')

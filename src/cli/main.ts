@@ -178,8 +178,14 @@ function build(run: Run): Command {
   program
     .command('compact')
     .description('Rewrite the live entries into a new file and swap it in (old versions and deleted keys go)')
-    .addHelpText('after', `\nSafe to interrupt: the store is replaced in one rename at the end.\n\nExample (cron, nightly):\n  0 3 * * * ${NAME} /var/lib/app/data.srd compact`)
-    .action(() => set(commands.compact(ctx())))
+    .option('--force', 'compact even when a live entry fails its checksum (its damage would then be hidden)')
+    .addHelpText(
+      'after',
+      `\nIt first checks every checksum (as verify does) and refuses, changing nothing, when a live entry is damaged:\n` +
+        `compaction writes each value anew with a checksum of its bytes, which would hide the damage.\n` +
+        `Safe to interrupt: the store is replaced in one rename at the end.\n\nExample (cron, nightly):\n  0 3 * * * ${NAME} /var/lib/app/data.srd compact`,
+    )
+    .action((opts: { force?: boolean }) => set(commands.compact(ctx(), opts.force === true)))
 
   program
     .command('info')
