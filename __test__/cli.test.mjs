@@ -232,14 +232,23 @@ test('a store another process has open: ERR_STORE_LOCKED explained (stop it, or 
   await ok(t, [store, 'write', 'k', 'v'])
   const holder = execFile(process.execPath, [
     '-e',
-    `const { DataStore } = require(${JSON.stringify(repo)}); const s = DataStore.open(${JSON.stringify(store)}); console.log('open'); setInterval(() => {}, 1000)`,
+    // exclusive: keeps other processes out also once several may share a store (issue 16; ignored before it).
+    `const { DataStore } = require(${JSON.stringify(repo)})
+    let s
+    try { s = DataStore.open(${JSON.stringify(store)}, { exclusive: true }) } catch (err) {
+      if (err.code !== 'ERR_INVALID_ARG_VALUE') throw err
+      s = DataStore.open(${JSON.stringify(store)}) // a library without the option
+    }
+    console.log('open')
+    setInterval(() => {}, 1000)`,
   ])
   t.teardown(() => holder.kill())
-  await new Promise((resolve) => holder.stdout.once('data', resolve))
+  await new Promise((resolve, reject) => {
+    holder.stdout.once('data', resolve)
+    holder.once('exit', (code) => reject(new Error(`the process holding the store exited (${code})`)))
+  })
   for (const args of [['read', 'k'], ['info'], ['write', 'k2', 'v']]) {
     const r = await run([store, ...args])
-    // Once read-only opens land (issue 16), the reads succeed here instead.
-    if (r.code === 0 && args[0] !== 'write') continue
     t.is(r.code, 1, args.join(' '))
     t.regex(r.stderr, /ERR_STORE_LOCKED/)
     t.regex(r.stderr, /Stop that process/)
@@ -506,6 +515,28 @@ test('damage in the middle: commands refuse with the library message and a repai
 })
 
 // ---- installed forms ----
+
+test('--help, --version and usage errors work without the native binary; a command then names the package to install', async (t) => {
+  const dir = tmpDir(t)
+  const pkgDir = path.join(dir, 'pkg')
+  fs.mkdirSync(pkgDir)
+  for (const f of ['package.json', 'index.js']) fs.copyFileSync(path.join(repo, f), path.join(pkgDir, f))
+  fs.cpSync(path.join(repo, 'lib'), path.join(pkgDir, 'lib'), { recursive: true })
+  // Its dependencies, and no platform package (nor a .node beside index.js).
+  fs.mkdirSync(path.join(pkgDir, 'node_modules'))
+  for (const dep of ['commander', 'cli-progress']) {
+    fs.symlinkSync(path.join(repo, 'node_modules', dep), path.join(pkgDir, 'node_modules', dep), 'dir')
+  }
+  const cli = path.join(pkgDir, 'lib', 'cli', 'index.js')
+  const help = await run([cli, '--help'], { command: process.execPath })
+  t.is(help.code, 0)
+  t.regex(help.stdout.toString(), /^Usage: simd-r-drive <store> <command>/)
+  t.is((await run([cli, 'x.srd', 'frobnicate'], { command: process.execPath })).code, 2)
+  const r = await run([cli, path.join(dir, 'x.srd'), 'info'], { command: process.execPath })
+  t.is(r.code, 1)
+  t.regex(r.stderr, /^error: .*native binary .* is missing[\s\S]*npm install simd-r-drive-/)
+  t.notRegex(r.stderr, STACK)
+})
 
 test('npx simd-r-drive in the clone, and the packed bin: a #!/usr/bin/env node script, executable, listed in package.json', async (t) => {
   const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'))

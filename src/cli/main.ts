@@ -5,13 +5,23 @@ import fs = require('node:fs')
 import path = require('node:path')
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import type { Help } from 'commander'
-import * as commands from './commands'
+import type * as Commands from './commands'
 import type { Context } from './commands'
 import { CliError, describe } from './errors'
 import { parseSize } from './format'
 import { progressAllowed } from './progress'
 
 const NAME = 'simd-r-drive'
+
+/**
+ * The commands, loaded when one runs: they load the native addon, which
+ * `--help`, `--version` and usage errors do not need (they work even where
+ * the platform's binary is missing; a command then says which package to
+ * install, ERR_NATIVE_BINDING_MISSING).
+ */
+const commands = new Proxy({} as typeof Commands, {
+  get: (_target, name: string) => (require('./commands') as typeof Commands)[name as keyof typeof Commands],
+})
 
 function version(): string {
   try {
