@@ -19,8 +19,14 @@ export interface Context {
   progress: boolean
   /** The file an OS error is about (the store, or a copy/move target). */
   errorPath: string
-  /** Set by a command that must stop early: Ctrl-C, SIGTERM. */
+  /** Aborted on Ctrl-C or SIGTERM, while `interruptible`. */
   signal: AbortSignal
+  /**
+   * Set by a command while it watches `signal` (a write from stdin, import,
+   * verify's progress pass): Ctrl-C then stops it cleanly. Otherwise Ctrl-C
+   * ends the process at once, as it would without a handler.
+   */
+  interruptible: boolean
 }
 
 function out(text: string): void {
@@ -144,6 +150,7 @@ export async function write(ctx: Context, key: string, value: string | undefined
       store.write(key, value)
     } else {
       const progress = bytesProgress(ctx.progress, 'write', stdinSize())
+      ctx.interruptible = true
       try {
         // Streamed: spooled by the library (bounded memory) and appended as one
         // entry when stdin ends. Ctrl-C aborts it: nothing of it is written.
@@ -352,6 +359,7 @@ export async function verify(ctx: Context, json: boolean): Promise<number> {
       let total = 0
       for (const e of store.entries()) total += e.size
       const progress = bytesProgress(true, 'verify', total)
+      ctx.interruptible = true
       let sinceYield = 0
       try {
         for (const e of store.entries()) {
@@ -366,7 +374,9 @@ export async function verify(ctx: Context, json: boolean): Promise<number> {
         }
       } finally {
         progress.stop()
+        ctx.interruptible = false
       }
+      if (ctx.signal.aborted) return 130
     }
     const bad = (await store.async.verify()).map(({ keyHash, offset }) => {
       const live = store.readWithKeyHash(keyHash)
@@ -436,6 +446,7 @@ export async function importDir(ctx: Context, dir: string, prefix: string, json:
   const skipped: Array<{ key: string; file: string; reason: string }> = []
   const failed: Array<{ key: string; file: string; error: string }> = []
   const progress = bytesProgress(ctx.progress, 'import', files.reduce((t, f) => t + f.size, 0))
+  ctx.interruptible = true
   try {
     for (const f of files) {
       if (ctx.signal.aborted) break

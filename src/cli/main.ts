@@ -254,7 +254,7 @@ function build(run: Run): Command {
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController()
   const run: Run = {
-    ctx: { store: '', progress: false, errorPath: '', signal: controller.signal },
+    ctx: { store: '', progress: false, errorPath: '', signal: controller.signal, interruptible: false },
     code: 0,
   }
   const program = build(run)
@@ -262,7 +262,8 @@ export async function main(argv: string[]): Promise<number> {
   const wantsHelp = argv.some((a) => a === '-h' || a === '--help' || a === '-V' || a === '--version')
   let interrupted: NodeJS.Signals | undefined
   const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted !== undefined) process.exit(signal === 'SIGINT' ? 130 : 143)
+    // Not watched by the command (or a second Ctrl-C): end now, as without a handler.
+    if (interrupted !== undefined || !run.ctx.interruptible) process.exit(signal === 'SIGINT' ? 130 : 143)
     interrupted = signal
     controller.abort()
   }
