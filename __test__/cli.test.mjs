@@ -65,6 +65,8 @@ test('--help lists every command with examples; each command has its own --help;
     t.regex(r.stdout.toString(), new RegExp(`^Usage: simd-r-drive <store> ${c} `), `${c} --help`)
     t.regex(r.stdout.toString(), /Example/, `${c} --help has an example`)
   }
+  t.regex((await ok(t, ['help'])).stdout.toString(), /^Usage: simd-r-drive <store> <command>/)
+  t.regex((await ok(t, ['help', 'import'])).stdout.toString(), /^Usage: simd-r-drive <store> import \[options\] <dir>/)
   const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'))
   t.is((await ok(t, ['--version'])).stdout.toString(), `simd-r-drive ${pkg.version}\n`)
 })

@@ -282,6 +282,12 @@ export async function main(argv: string[]): Promise<number> {
       return 2
     }
     const firstArg = rest.find((a) => !a.startsWith('-'))
+    // `simd-r-drive help [command]`, as clap offers it.
+    if (store === 'help' && (firstArg === undefined || COMMAND_NAMES.includes(firstArg))) {
+      const target = firstArg === undefined ? program : program.commands.find((c) => c.name() === firstArg)
+      process.stdout.write((target ?? program).helpInformation())
+      return 0
+    }
     if (COMMAND_NAMES.includes(store) && firstArg !== undefined && !COMMAND_NAMES.includes(firstArg) && !wantsHelp) {
       process.stderr.write(`error: missing <store>: the store file comes first: ${NAME} <store> ${store} ...\n(${NAME} --help for more)\n`)
       return 2
