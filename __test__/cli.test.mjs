@@ -383,7 +383,7 @@ test('verify lists damaged entries (live and superseded) and exits 1; compact re
 test('compact frees what info said it would, and every key reads the same after it', async (t) => {
   const dir = tmpDir(t)
   const store = path.join(dir, 's.srd')
-  for (let i = 0; i < 20; i++) await ok(t, [store, 'write', `k${i % 5}`, `value ${i} `.repeat(i + 1)])
+  for (let i = 0; i < 10; i++) await ok(t, [store, 'write', `k${i % 5}`, `value ${i} `.repeat(i + 1)])
   await ok(t, [store, 'delete', 'k4'])
   const before = JSON.parse((await ok(t, [store, 'info', '--json'])).stdout)
   t.true(before.compactionSavings > 0)
@@ -394,7 +394,7 @@ test('compact frees what info said it would, and every key reads the same after 
   t.is(after.compactionSavings, 0)
   t.is(fs.statSync(store).size, after.fileSize)
   for (let k = 0; k < 4; k++) {
-    const i = 15 + k
+    const i = 5 + k
     t.is((await ok(t, [store, 'read', `k${k}`])).stdout.toString(), `value ${i} `.repeat(i + 1))
   }
 })
@@ -457,9 +457,9 @@ test('progress bars: none when stderr is not a terminal (write from stdin, impor
   const dir = tmpDir(t)
   const store = path.join(dir, 's.srd')
   fs.mkdirSync(path.join(dir, 'tree'))
-  fs.writeFileSync(path.join(dir, 'tree', 'f'), Buffer.alloc(3 << 20, 1))
+  fs.writeFileSync(path.join(dir, 'tree', 'f'), Buffer.alloc(1 << 20, 1))
   for (const [args, input] of [
-    [[store, 'write', 'k'], Buffer.alloc(8 << 20, 3)],
+    [[store, 'write', 'k'], Buffer.alloc(2 << 20, 3)],
     [[store, 'import', path.join(dir, 'tree')], undefined],
     [[store, 'write', 'k'], Buffer.alloc(1 << 20, 4)],
     [[store, 'verify'], undefined],
