@@ -128,6 +128,12 @@ export declare function computeHash(key: unknown): bigint
 /** CRC32 of bytes (the checksum stored with every payload). */
 export declare function crc32(bytes: Uint8Array): number
 
+/**
+ * Test hook: this platform's errno table, `[errno, code, description]` per
+ * row, checked against Node's own `util.getSystemErrorMap()`.
+ */
+export declare function errnoTableForTest(): Array<[number, string, string]>
+
 export interface LostEntry {
   keyHash: bigint
   /** Offset of its metadata in the damaged file. */

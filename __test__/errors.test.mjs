@@ -461,7 +461,7 @@ test('a write failing with an OS error (EFBIG) midway through a batch leaves the
     import { DataStore } from ${JSON.stringify(ENTRY)}
     const s = DataStore.open(${JSON.stringify(file)})
     const out = {}
-    try { s.batchWrite([['b', Buffer.alloc(100000, 1)], ['c', Buffer.alloc(3 << 20, 2)]]) } catch (e) { out.code = e.code }
+    try { s.batchWrite([['b', Buffer.alloc(100000, 1)], ['c', Buffer.alloc(3 << 20, 2)]]) } catch (e) { Object.assign(out, { code: e.code, errno: e.errno, syscall: e.syscall, path: e.path, message: e.message }) }
     out.len = s.len(); out.tail = s.fileSize(); out.b = s.exists('b')
     out.after = s.write('d', 'small')
     s.close()
@@ -473,6 +473,11 @@ test('a write failing with an OS error (EFBIG) midway through a batch leaves the
   t.is(r.status, 0, r.stderr)
   const out = JSON.parse(r.stdout)
   t.is(out.code, 'EFBIG')
+  // As Node's own fs errors: negative errno, the call, the path, and the message shape.
+  t.is(out.errno, -27)
+  t.is(out.syscall, 'write')
+  t.is(out.path, file)
+  t.is(out.message, `EFBIG: file too large, write '${file}'`)
   t.is(out.len, 1)
   t.false(out.b)
   t.is(out.tail, before.length)

@@ -3,7 +3,10 @@ import native = require('./native')
 import type { EntryHandle, EntryMetadata } from './handle'
 import { codedError, typeError } from './errors'
 import { OpKind, WriteQueue } from './queue'
-import { DataStore, checkAllowNull, checkOptions, checkPath, ensureVerified, payloadStream, splitPairs } from './store'
+import { DataStore, checkAllowNull, checkOptions, checkPath, checkReadOptions, checkReadStreamOptions, ensureVerified, payloadStream, splitPairs } from './store'
+import { checkOptionNames } from './options'
+import { inspectCustom } from './inspect'
+import type { InspectOptionsStylized } from 'node:util'
 import type { CorruptEntry, Native, OpenOptions, RepairReport } from './store'
 import { ViewState, entryBatchesAsync } from './view'
 import type {
@@ -77,6 +80,8 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   readonly #views: ViewState
   readonly #queue: WriteQueue
   readonly #verifyReads: boolean
+  /** For `util.inspect` after `close()` (when `path` throws). */
+  readonly #path: string
   /** Streams in progress: their writer and how to stop them (close() does). */
   readonly #streams = new Map<StreamWriter, (err: Error) => void>()
   #closing: Promise<void> | undefined
@@ -87,6 +92,7 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
     this.#views = views
     this.#queue = WriteQueue.of(handle)
     this.#verifyReads = verifyReads
+    this.#path = handle.closed ? '' : handle.path
   }
 
   /** Opens (creating if missing) the store at `path`; the index is built off the main thread. */
@@ -210,7 +216,7 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   }
 
   async #stream(writer: StreamWriter, source: StreamSource, options?: WriteStreamOptions): Promise<number> {
-    const signal = options?.signal
+    const signal = checkOptionNames<WriteStreamOptions>(options, 'writeStream options', ['signal'])?.signal
     const it = asyncIterator(source)
     // How the stream stops early (an abort, or close()): `stop` records why and
     // rejects the one wait in progress, so a source that never yields again
@@ -319,7 +325,7 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
       m = await this.native.locateAsync(key, hashed, view.generation, view.length)
     }
     const handle = m < 0 ? null : view.handle(m)
-    return this.#verifyReads || options?.verify === true ? ensureVerified(handle) : handle
+    return this.#verifyReads || checkReadOptions(options)?.verify === true ? ensureVerified(handle) : handle
   }
 
   async readLastEntry(): Promise<EntryHandle | null> {
@@ -367,8 +373,9 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
 
   /** A Node Readable of `key`'s payload, or `null` if absent. */
   async readStream(key: Key, options?: ReadOptions & { highWaterMark?: number }): Promise<Readable | null> {
-    const handle = await this.read(key, options)
-    return handle === null ? null : payloadStream(handle, options?.highWaterMark)
+    const opts = checkReadStreamOptions(options)
+    const handle = await this.read(key, opts === undefined ? undefined : { verify: opts.verify })
+    return handle === null ? null : payloadStream(handle, opts?.highWaterMark)
   }
 
   async len(): Promise<number> {
@@ -432,6 +439,12 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
+  }
+
+  /** What `console.log(store)` shows: the path, live keys and file size (or that it is closed). */
+  [inspectCustom](depth: number, options: InspectOptionsStylized, inspect: typeof import('node:util').inspect): string {
+    const shown = this.closed ? { path: this.#path, closed: true } : { path: this.#path, keys: this.native.len(), fileSize: this.native.fileSize() }
+    return `AsyncDataStore ${inspect(shown, { ...options, depth: depth - 1 })}`
   }
 }
 

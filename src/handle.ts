@@ -1,4 +1,6 @@
 import native = require('./native')
+import { inspectCustom } from './inspect'
+import type { InspectOptionsStylized } from 'node:util'
 
 const TWO_32 = 4294967296
 
@@ -54,6 +56,12 @@ export class EntryHandle {
       this.#bytes = new MappedBuffer(this.#view, this.startOffset, this.endOffset - this.startOffset) as Buffer
     }
     return this.#bytes
+  }
+
+  /** What `console.log(handle)` shows: the key hash, size and offsets (not the bytes). */
+  [inspectCustom](depth: number, options: InspectOptionsStylized, inspect: typeof import('node:util').inspect): string {
+    const shown = { keyHash: this.keyHash, size: this.size, startOffset: this.startOffset, endOffset: this.endOffset }
+    return `EntryHandle ${inspect(shown, { ...options, depth: depth - 1 })}`
   }
 
   /** Payload size in bytes. */

@@ -2,6 +2,9 @@ import { Readable } from 'node:stream'
 import native = require('./native')
 import { EntryHandle, EntryMetadata } from './handle'
 import { codedError, typeError } from './errors'
+import { checkOptionNames } from './options'
+import { inspectCustom } from './inspect'
+import type { InspectOptionsStylized } from 'node:util'
 import { ViewState, entryBatches } from './view'
 import type { DataStoreReader, DataStoreWriter, Key, Payload, ReadOptions } from './traits'
 import type { AsyncDataStore } from './async'
@@ -42,10 +45,10 @@ export function checkPath(path: unknown): string {
   return path
 }
 
+const OPEN_OPTIONS = ['repair', 'durable', 'verifyReads'] as const
+
 export function checkOptions(options: unknown): OpenOptions {
-  if (options === undefined || options === null) return {}
-  if (typeof options !== 'object') throw typeError('options must be an object')
-  return options as OpenOptions
+  return checkOptionNames<OpenOptions>(options, 'open options', OPEN_OPTIONS, OPEN_OPTIONS) ?? {}
 }
 
 function iteratorOf(source: unknown): Iterator<unknown> {
@@ -80,10 +83,12 @@ export function splitPairs(entries: unknown): [unknown[], unknown[]] {
   return [firsts, seconds]
 }
 
-function checkReadOptions(options: unknown): ReadOptions | undefined {
-  if (options === undefined || options === null) return undefined
-  if (typeof options !== 'object') throw typeError('options must be an object')
-  return options as ReadOptions
+export function checkReadOptions(options: unknown): ReadOptions | undefined {
+  return checkOptionNames<ReadOptions>(options, 'read options', ['verify'], ['verify'])
+}
+
+export function checkReadStreamOptions(options: unknown): (ReadOptions & { highWaterMark?: number }) | undefined {
+  return checkOptionNames(options, 'readStream options', ['verify', 'highWaterMark'], ['verify'])
 }
 
 export function ensureVerified(handle: EntryHandle | null): EntryHandle | null {
@@ -111,6 +116,8 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
   readonly #locateWithKeyHash: (keyHash: unknown) => number
   readonly #write: (key: unknown, payload: unknown) => number
   #async: AsyncDataStore | undefined
+  /** For `util.inspect` after `close()` (when `path` throws). */
+  readonly #path: string
 
   /** @internal */
   constructor(handle: Native, options: OpenOptions = {}) {
@@ -119,6 +126,7 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
     this.views = ViewState.of(handle)
     this.verifyReads = options.verifyReads === true
     ;[this.#locate, this.#locateWithKeyHash, this.#write] = handle.fastFunctions()
+    this.#path = handle.path
   }
 
   /** The async view of this store: same engine, same data, Promise-returning methods. */
@@ -166,6 +174,17 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
   /** Releases the file (when no other handle in this process has it open). Handles stay readable. */
   close(): void {
     this.native.close()
+  }
+
+  /** `using store = DataStore.open(path)` closes it at the end of the block. */
+  [Symbol.dispose](): void {
+    this.close()
+  }
+
+  /** What `console.log(store)` shows: the path, live keys and file size (or that it is closed). */
+  [inspectCustom](depth: number, options: InspectOptionsStylized, inspect: typeof import('node:util').inspect): string {
+    const shown = this.closed ? { path: this.#path, closed: true } : { path: this.#path, keys: this.len(), fileSize: this.fileSize() }
+    return `DataStore ${inspect(shown, { ...options, depth: depth - 1 })}`
   }
 
   // ---- writer ----
@@ -298,8 +317,9 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
 
   /** A Node Readable of `key`'s payload (zero-copy chunks, with backpressure), or `null`. */
   readStream(key: Key, options?: ReadOptions & { highWaterMark?: number }): Readable | null {
-    const handle = this.read(key, options)
-    return handle === null ? null : payloadStream(handle, options?.highWaterMark)
+    const opts = checkReadStreamOptions(options)
+    const handle = this.read(key, opts === undefined ? undefined : { verify: opts.verify })
+    return handle === null ? null : payloadStream(handle, opts?.highWaterMark)
   }
 
   /** Number of live keys. */

@@ -5,6 +5,7 @@
 //! share an engine, and a file deleted and created again at the same path
 //! gets a new one.
 
+use crate::error::IoContext;
 use crate::store::Store;
 use std::collections::HashMap;
 use std::fs::File;
@@ -77,7 +78,7 @@ pub(crate) fn get_or_open(
         Ok(())
     };
     loop {
-        let file = open_file()?;
+        let file = open_file().during(crate::error::Call::Open)?;
         let key = FileId::of(&file, path)?;
         let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
         if FileId::at(path)? != key {

@@ -21,7 +21,7 @@
 //! its link lands in range; then a short payload is checksummed directly and
 //! a long one by prefix checksums (`recovery::Prefix`, O(256) bytes each).
 
-use crate::error::Result;
+use crate::error::{Call, IoContext, Result};
 use crate::format::{self, EntryLocation, Metadata, METADATA_SIZE};
 use crate::recovery::Prefix;
 use std::fs::{File, OpenOptions};
@@ -129,7 +129,7 @@ fn lost_entries(bytes: &[u8], ranges: &[(u64, u64)]) -> Vec<LostEntry> {
         let mut found = Vec::new();
         let mut tail = b;
         // Each step moves `tail` down by at least 21 bytes: bounded by the range.
-        while tail >= a + META + 1 {
+        while tail > a + META {
             let Some(meta) = Metadata::decode_at(bytes, tail - META) else { break };
             if meta.prev_offset < a || EntryLocation::derive(bytes, tail - META, meta.prev_offset).is_none() {
                 break;
@@ -230,7 +230,7 @@ pub(crate) fn rebuild(path: &Path, bytes: &[u8], scan: &Scan) -> Result<RepairRe
     };
     let backup = keep_backup(path)?;
     crate::store::sync_dir(path);
-    std::fs::rename(&tmp, path)?;
+    std::fs::rename(&tmp, path).at(Call::Rename, path)?;
     crate::store::sync_dir(path);
     Ok(RepairReport {
         backup,
@@ -243,8 +243,8 @@ pub(crate) fn rebuild(path: &Path, bytes: &[u8], scan: &Scan) -> Result<RepairRe
 }
 
 fn write_rebuilt(tmp: &Path, bytes: &[u8], scan: &Scan) -> Result<u64> {
-    let mut out = OpenOptions::new().write(true).create(true).truncate(true).open(tmp)?;
-    out.write_all(&bytes[..scan.from as usize])?;
+    let mut out = OpenOptions::new().write(true).create(true).truncate(true).open(tmp).at(Call::Open, tmp)?;
+    out.write_all(&bytes[..scan.from as usize]).at(Call::Write, tmp)?;
     let mut buf = Vec::with_capacity(1 << 20);
     let mut base = scan.from;
     for p in &scan.proven {
@@ -254,14 +254,14 @@ fn write_rebuilt(tmp: &Path, bytes: &[u8], scan: &Scan) -> Result<u64> {
             format::encode_entry(&mut buf, base, p.key_hash, &bytes[p.loc.range()]);
         }
         if buf.len() >= 8 << 20 {
-            out.write_all(&buf)?;
+            out.write_all(&buf).at(Call::Write, tmp)?;
             base += buf.len() as u64;
             buf.clear();
         }
     }
-    out.write_all(&buf)?;
+    out.write_all(&buf).at(Call::Write, tmp)?;
     base += buf.len() as u64;
-    out.sync_all()?;
+    out.sync_all().at(Call::Fsync, tmp)?;
     Ok(base)
 }
 
@@ -270,8 +270,8 @@ fn keep_backup(path: &Path) -> Result<PathBuf> {
     let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
     let backup = sibling(path, &format!(".corrupt-{ms}"));
     if std::fs::hard_link(path, &backup).is_err() {
-        std::fs::copy(path, &backup)?;
-        File::open(&backup)?.sync_all()?;
+        std::fs::copy(path, &backup).at(Call::Copy, &backup)?;
+        File::open(&backup).and_then(|f| f.sync_all()).at(Call::Fsync, &backup)?;
     }
     Ok(backup)
 }

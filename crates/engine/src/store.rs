@@ -8,7 +8,7 @@
 
 use crate::batch::{self, Encoder};
 use crate::entry::EntryHandle;
-use crate::error::{Error, Result};
+use crate::error::{Call, Error, IoContext, Result};
 use crate::format::{self, Metadata, METADATA_SIZE, TOMBSTONE};
 use crate::hash::compute_hash;
 use crate::index::KeyIndex;
@@ -205,7 +205,7 @@ fn lock_file(file: &File) -> Result<()> {
     match file.try_lock() {
         Ok(()) => Ok(()),
         Err(std::fs::TryLockError::WouldBlock) => Err(Error::StoreLocked),
-        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).during(Call::Lock),
     }
 }
 
@@ -214,22 +214,25 @@ impl Store {
     pub fn open(path: impl AsRef<Path>, opts: OpenOptions) -> Result<Arc<Store>> {
         let path = path.as_ref();
         if !opts.create && !path.exists() {
-            return Err(io::Error::new(io::ErrorKind::NotFound, format!("no such file: {}", path.display())).into());
+            return Err(Error::io(io::ErrorKind::NotFound.into(), Call::Open, path));
         }
-        let path = canonical(path)?;
+        let shown = path;
+        // Reported as the open it is part of (a missing folder: ENOENT, open).
+        let path = canonical(path).at(Call::Open, shown)?;
         let existed = path.exists();
         let open_file = || FsOpenOptions::new().read(true).write(true).create(opts.create).truncate(false).open(&path);
-        registry::get_or_open(&path, open_file, |file| Store::open_new(path.clone(), file, existed, opts))
+        registry::get_or_open(&path, open_file, |file| Store::open_new(path.clone(), file, existed, opts)).map_err(|e| e.on_path(shown))
     }
 
     fn open_new(path: PathBuf, file: File, existed: bool, opts: OpenOptions) -> Result<Store> {
-        if file.metadata()?.is_dir() {
-            return Err(io::Error::from_raw_os_error(21).into());
+        // Where opening a directory for writing does not fail by itself (Windows).
+        if file.metadata().at(Call::Stat, &path)?.is_dir() {
+            return Err(Error::io(io::ErrorKind::IsADirectory.into(), Call::Open, &path));
         }
-        lock_file(&file)?;
-        let os_len = file.metadata()?.len();
-        let ro = File::open(&path)?;
-        let map = ReadMap::new(&ro, os_len)?;
+        lock_file(&file).map_err(|e| e.on_path(&path))?;
+        let os_len = file.metadata().at(Call::Stat, &path)?.len();
+        let ro = File::open(&path).at(Call::Open, &path)?;
+        let map = ReadMap::new(&ro, os_len).at(Call::Map, &path)?;
         // Common case: an intact file. Checking its last entry and building the
         // index (which walks and checks the whole chain) is the only pass.
         let intact = if os_len == 0 {
@@ -253,7 +256,7 @@ impl Store {
                 }
                 let report = salvage::rebuild(&path, map.bytes(), &scan)?;
                 drop((map, ro, file));
-                let file = FsOpenOptions::new().read(true).write(true).open(&path)?;
+                let file = FsOpenOptions::new().read(true).write(true).open(&path).at(Call::Open, &path)?;
                 let mut store = Store::open_new(path, file, true, opts)?;
                 store.repair_report = Some(report);
                 return Ok(store);
@@ -272,8 +275,8 @@ impl Store {
             // No fsync here: an un-synced cut can only bring the cut-off tail
             // back after an OS crash, and the next open cuts it again.
             drop(map);
-            file.set_len(valid)?;
-            ReadMap::new(&ro, valid)?
+            file.set_len(valid).at(Call::Truncate, &path)?;
+            ReadMap::new(&ro, valid).at(Call::Map, &path)?
         } else {
             map
         };
@@ -395,7 +398,8 @@ impl Store {
                 enc.push(file, ops, |_| false)?;
             }
             enc.finish(file)
-        })?;
+        })
+        .map_err(|e| e.on_path(&self.path))?;
         w.tail = enc.tail;
         self.publish(enc.tail, ops.len(), batch::updates(base, ops.iter().copied(), &enc.tails));
         Ok(enc.tails)
@@ -424,9 +428,9 @@ impl Store {
             // A failed send: the appender failed and stopped listening.
             produce(&mut next, |part| tx.send(part).is_ok());
             drop(tx);
-            appender.join().unwrap_or_else(|_| Err(Error::Io(io::Error::other("the batch writer thread panicked"))))
+            appender.join().unwrap_or_else(|_| Err(io::Error::other("the batch writer thread panicked").into()))
         });
-        let (parts, enc) = written?;
+        let (parts, enc) = written.map_err(|e| e.on_path(&self.path))?;
         w.tail = enc.tail;
         let count = enc.tails.len();
         self.publish(enc.tail, count, batch::updates(base, parts.iter().flatten().copied(), &enc.tails));
@@ -490,7 +494,7 @@ impl Store {
             return Err(Error::invalid("cannot rename a key to itself"));
         }
         let old = compute_hash(old_key);
-        let entry = self.read_with_key_hash(old)?.ok_or(Error::KeyNotFound)?;
+        let entry = self.read_with_key_hash(old)?.ok_or(Error::KeyNotFound { key_hash: old })?;
         self.apply(&[Op::Put(compute_hash(new_key), entry.payload()), Op::Delete(old)], false)
     }
 
@@ -499,7 +503,7 @@ impl Store {
         if std::ptr::eq(self, target) {
             return Err(Error::invalid("cannot copy an entry into the same store; use rename"));
         }
-        let entry = self.read(key)?.ok_or(Error::KeyNotFound)?;
+        let entry = self.read(key)?.ok_or(Error::KeyNotFound { key_hash: compute_hash(key) })?;
         target.apply(&[Op::Put(entry.key_hash(), entry.payload())], false)
     }
 
@@ -513,7 +517,7 @@ impl Store {
     /// created the file): everything written so far survives power loss.
     pub fn sync(&self) -> Result<()> {
         let w = self.writer()?;
-        w.sync()?;
+        w.sync().map_err(|e| e.on_path(&self.path))?;
         if self.dir_unsynced.swap(false, Ordering::AcqRel) {
             sync_dir(&self.path);
         }
@@ -605,7 +609,7 @@ impl Store {
         let mut ix = write(&self.index);
         let tail = self.tail.load(Ordering::Acquire);
         if ix.map.len() < tail {
-            ix.map = Arc::new(ReadMap::new(&read(&self.generation).file, tail)?);
+            ix.map = Arc::new(ReadMap::new(&read(&self.generation).file, tail).at(Call::Map, &self.path)?);
         }
         Ok(f(&ix.keys, &ix.map, tail))
     }
@@ -681,7 +685,7 @@ impl Store {
         let mut w = self.writer()?;
         let tmp_path = compact_path(&self.path);
         let result = (|| -> Result<(File, u64)> {
-            let mut tmp = FsOpenOptions::new().read(true).write(true).create(true).truncate(true).open(&tmp_path)?;
+            let mut tmp = FsOpenOptions::new().read(true).write(true).create(true).truncate(true).open(&tmp_path).at(Call::Open, &tmp_path)?;
             lock_file(&tmp)?;
             let mut buf = Vec::with_capacity(8 << 20);
             let mut pos = 0u64; // file offset of buf[0]
@@ -693,13 +697,13 @@ impl Store {
             for entry in live {
                 tail = format::encode_entry(&mut buf, pos, entry.key_hash(), entry.payload());
                 if buf.len() >= 8 << 20 {
-                    tmp.write_all(&buf)?;
+                    tmp.write_all(&buf).at(Call::Write, &tmp_path)?;
                     pos += buf.len() as u64;
                     buf.clear();
                 }
             }
-            tmp.write_all(&buf)?;
-            tmp.sync_all()?;
+            tmp.write_all(&buf).at(Call::Write, &tmp_path)?;
+            tmp.sync_all().at(Call::Fsync, &tmp_path)?;
             Ok((tmp, tail))
         })();
         let (tmp, tail) = match result {
@@ -711,10 +715,10 @@ impl Store {
         };
         let old_id = registry::FileId::of(&w.file, &self.path)?;
         let new_id = registry::FileId::of(&tmp, &self.path)?;
-        registry::rename_over(self, &tmp_path, &self.path, &old_id, new_id)?;
+        registry::rename_over(self, &tmp_path, &self.path, &old_id, new_id).at(Call::Rename, &self.path)?;
         sync_dir(&self.path);
-        let ro = File::open(&self.path)?;
-        let map = ReadMap::new(&ro, tail)?;
+        let ro = File::open(&self.path).at(Call::Open, &self.path)?;
+        let map = ReadMap::new(&ro, tail).at(Call::Map, &self.path)?;
         let new_index = KeyIndex::build(map.bytes());
         // The old file (unlinked now) goes with the old writer.
         *w = Writer::new(tmp, tail);
@@ -743,7 +747,8 @@ impl Store {
             file.write_all(&[0u8; 64][..pad as usize])?;
             spool.copy_into(file)?;
             file.write_all(&meta.encode())
-        })?;
+        })
+        .map_err(|e| e.on_path(&self.path))?;
         let tail = m + METADATA_SIZE as u64;
         w.tail = tail;
         self.publish(tail, 1, [(key_hash, Some(m))]);

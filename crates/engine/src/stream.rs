@@ -9,6 +9,7 @@
 use crate::error::{Error, Result};
 use crate::store::Store;
 use std::fs::File;
+use crate::error::{Call, IoContext};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::sync::Arc;
 
@@ -67,12 +68,13 @@ impl StreamWriter {
                 v.extend_from_slice(chunk);
                 return Ok(());
             }
-            let mut f = tempfile::tempfile_in(self.store.dir())?;
-            f.write_all(v)?;
+            let dir = self.store.dir();
+            let mut f = tempfile::tempfile_in(&dir).at(Call::Open, &dir)?;
+            f.write_all(v).at(Call::Write, &dir)?;
             self.spool = Spool::File(f);
         }
         if let Spool::File(f) = &mut self.spool {
-            f.write_all(chunk)?;
+            f.write_all(chunk).at(Call::Write, &self.store.dir())?;
         }
         Ok(())
     }

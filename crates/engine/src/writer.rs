@@ -12,6 +12,7 @@
 //!
 //! Invariant: the OS length of the file is the tail between appends.
 
+use crate::error::{Call, IoContext};
 use std::fs::File;
 use std::io;
 
@@ -31,11 +32,18 @@ impl Writer {
     /// `durable` and anything was written, fsyncs. On any error the file is
     /// cut back to the tail: no partial entry stays. The caller moves `tail`
     /// on success.
-    pub(crate) fn append_or_roll_back<E: From<io::Error>>(&mut self, durable: bool, write: impl FnOnce(&mut Sink<'_>) -> Result<(), E>) -> Result<(), E> {
+    /// An OS error from the sink is recorded as a `write`, from the fsync as an `fsync`.
+    pub(crate) fn append_or_roll_back<E: From<io::Error>>(&mut self, durable: bool, write: impl FnOnce(&mut Sink<'_>) -> Result<(), E>) -> crate::Result<()>
+    where
+        crate::Error: From<E>,
+    {
         let mut sink = Sink { file: &self.file, pos: self.tail };
-        let result = write(&mut sink);
+        let result = write(&mut sink).map_err(|e| match crate::Error::from(e) {
+            crate::Error::Io { source, call: Call::Unknown, path } => crate::Error::Io { source, call: Call::Write, path },
+            e => e,
+        });
         let end = sink.pos;
-        let result = result.and_then(|()| if durable && end != self.tail { Ok(self.sync()?) } else { Ok(()) });
+        let result = result.and_then(|()| if durable && end != self.tail { self.sync() } else { Ok(()) });
         if result.is_err() {
             let _ = self.file.set_len(self.tail);
         }
@@ -43,8 +51,8 @@ impl Writer {
     }
 
     /// Writes the file's data to disk.
-    pub(crate) fn sync(&self) -> io::Result<()> {
-        self.file.sync_data()
+    pub(crate) fn sync(&self) -> crate::Result<()> {
+        self.file.sync_data().during(Call::Fsync)
     }
 }
 

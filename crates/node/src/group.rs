@@ -11,7 +11,7 @@
 //! the TS queue too, which mirrors every cut, so batch k here is its batch k.
 
 use crate::args::{self, Elements, Owned, Payloads};
-use crate::errors::{error_value, invalid_value};
+use crate::errors::{invalid_value, Coded};
 use crate::tasks::{Job, Out};
 use napi::bindgen_prelude::*;
 use napi::{sys, Env};
@@ -155,8 +155,8 @@ fn convert(env: &Env, kind: u32, key: &Unknown<'_>, payload: Option<&Unknown<'_>
 /// errors.
 pub struct Outcomes {
     tails: Vec<f64>,
-    /// `(group, code, message)`, in group order.
-    failed: Vec<(usize, String, String)>,
+    /// `(group, error)`, in group order.
+    failed: Vec<(usize, Coded)>,
 }
 
 impl From<Applied> for Outcomes {
@@ -168,7 +168,7 @@ impl From<Applied> for Outcomes {
             .into_iter()
             .map(|(g, e)| {
                 tails[g] = f64::NAN;
-                (g, e.code().to_owned(), e.to_string())
+                (g, Coded::of(&e))
             })
             .collect();
         Outcomes { tails, failed }
@@ -184,10 +184,10 @@ impl ToNapiValue for Outcomes {
             out.set(1, Null)?;
         } else {
             let mut list = env.create_array(2 * val.failed.len() as u32)?;
-            for (k, (g, code, msg)) in val.failed.into_iter().enumerate() {
+            for (k, (g, e)) in val.failed.into_iter().enumerate() {
                 list.set(2 * k as u32, g as u32)?;
                 // SAFETY: a value made in this env, during this call.
-                list.set(2 * k as u32 + 1, unsafe { Unknown::from_raw_unchecked(env.raw(), error_value(&env, &code, &msg)) })?;
+                list.set(2 * k as u32 + 1, unsafe { Unknown::from_raw_unchecked(env.raw(), e.to_value(&env)) })?;
             }
             out.set(1, list)?;
         }

@@ -2,9 +2,11 @@
 //! conversion, classes and coded errors only; no engine logic here.
 
 mod args;
+mod errno;
 mod errors;
 mod fast;
 mod group;
+mod pool;
 mod store;
 mod tasks;
 mod views;

@@ -2,7 +2,7 @@
 //! (lib/index.ts) wraps it; reads return offsets into the view buffer.
 
 use crate::args;
-use crate::errors::{closed, OrThrow};
+use crate::errors::{closed, Coded, OrThrow};
 use crate::fast::Seen;
 use crate::group::{self, borrow, SharedQueue};
 use crate::tasks::{Job, Out};
@@ -212,7 +212,7 @@ impl NativeStore {
         let s = self.get(env)?;
         let old = args::bytes(env, &old_key, "oldKey")?;
         let new = args::bytes(env, &new_key, "newKey")?;
-        Ok(s.rename(&old, &new).or_throw(env)? as f64)
+        Ok(s.rename(&old, &new).map_err(|e| Coded::of(&e).naming_key(&old)).or_throw(env)? as f64)
     }
 
     #[napi]
@@ -220,7 +220,7 @@ impl NativeStore {
         let s = self.get(env)?;
         let t = target.get(env)?;
         let key = args::bytes(env, &key, "key")?;
-        Ok(s.copy(&key, &t).or_throw(env)? as f64)
+        Ok(s.copy(&key, &t).map_err(|e| Coded::of(&e).naming_key(&key)).or_throw(env)? as f64)
     }
 
     #[napi]
@@ -228,7 +228,7 @@ impl NativeStore {
         let s = self.get(env)?;
         let t = target.get(env)?;
         let key = args::bytes(env, &key, "key")?;
-        Ok(s.transfer(&key, &t).or_throw(env)? as f64)
+        Ok(s.transfer(&key, &t).map_err(|e| Coded::of(&e).naming_key(&key)).or_throw(env)? as f64)
     }
 
     #[napi]
@@ -490,7 +490,7 @@ impl NativeStore {
         let s = self.get(env)?;
         let old = args::bytes(env, &old_key, "oldKey")?.into_owned();
         let new = args::bytes(env, &new_key, "newKey")?.into_owned();
-        Ok(Job::new(move || Ok(Out::Number(s.rename(&old, &new)? as f64))))
+        Ok(Job::new(move || Ok(Out::Number(s.rename(&old, &new).map_err(|e| Coded::of(&e).naming_key(&old))? as f64))))
     }
 
     #[napi(ts_return_type = "Promise<number>")]
@@ -498,7 +498,7 @@ impl NativeStore {
         let s = self.get(env)?;
         let t = target.get(env)?;
         let key = args::bytes(env, &key, "key")?.into_owned();
-        Ok(Job::new(move || Ok(Out::Number(s.copy(&key, &t)? as f64))))
+        Ok(Job::new(move || Ok(Out::Number(s.copy(&key, &t).map_err(|e| Coded::of(&e).naming_key(&key))? as f64))))
     }
 
     #[napi(ts_return_type = "Promise<number>")]
@@ -506,19 +506,19 @@ impl NativeStore {
         let s = self.get(env)?;
         let t = target.get(env)?;
         let key = args::bytes(env, &key, "key")?.into_owned();
-        Ok(Job::new(move || Ok(Out::Number(s.transfer(&key, &t)? as f64))))
+        Ok(Job::new(move || Ok(Out::Number(s.transfer(&key, &t).map_err(|e| Coded::of(&e).naming_key(&key))? as f64))))
     }
 
     #[napi(ts_return_type = "Promise<void>")]
     pub fn sync_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
         let s = self.get(env)?;
-        Ok(Job::new(move || s.sync().map(|_| Out::Unit)))
+        Ok(Job::new(move || Ok(s.sync().map(|_| Out::Unit)?)))
     }
 
     #[napi(ts_return_type = "Promise<void>")]
     pub fn compact_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
         let s = self.get(env)?;
-        Ok(Job::new(move || s.compact().map(|_| Out::Unit)))
+        Ok(Job::new(move || Ok(s.compact().map(|_| Out::Unit)?)))
     }
 
     #[napi(ts_return_type = "Promise<number>")]

@@ -2,6 +2,7 @@
 //! (a closure) in `compute` and converts its result on the JS thread. Panics
 //! are caught and become rejected Promises, never an abort of the process.
 
+use crate::errors::Coded;
 use crate::store::NativeStore;
 use napi::bindgen_prelude::*;
 use napi::{sys, Env};
@@ -54,38 +55,39 @@ impl ToNapiValue for JsOut {
     }
 }
 
-type Work = Box<dyn FnOnce() -> srd_engine::Result<Out> + Send>;
+type Work = Box<dyn FnOnce() -> std::result::Result<Out, Coded> + Send>;
 
 pub struct Job {
     work: Option<Work>,
 }
 
 impl Job {
-    pub fn new(work: impl FnOnce() -> srd_engine::Result<Out> + Send + 'static) -> AsyncTask<Job> {
+    /// `work` may return an engine error (`?` converts it) or a [`Coded`] one.
+    pub fn new(work: impl FnOnce() -> std::result::Result<Out, Coded> + Send + 'static) -> AsyncTask<Job> {
         AsyncTask::new(Job { work: Some(Box::new(work)) })
     }
 }
 
 #[napi_derive::napi]
 impl Task for Job {
-    type Output = std::result::Result<Out, (String, String)>;
+    type Output = std::result::Result<Out, Coded>;
     type JsValue = JsOut;
 
     fn compute(&mut self) -> Result<Self::Output> {
         let Some(work) = self.work.take() else {
-            return Ok(Err(("ERR_INTERNAL".into(), "task ran twice".into())));
+            return Ok(Err(Coded::new("ERR_INTERNAL", "task ran twice")));
         };
         Ok(match catch_unwind(AssertUnwindSafe(work)) {
             Ok(Ok(out)) => Ok(out),
-            Ok(Err(e)) => Err((e.code().to_owned(), e.to_string())),
-            Err(panic) => Err(("ERR_INTERNAL".into(), format!("engine panic: {}", panic_message(&*panic)))),
+            Ok(Err(e)) => Err(e),
+            Err(panic) => Err(Coded::new("ERR_INTERNAL", format!("engine panic: {}", panic_message(&*panic)))),
         })
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> Result<JsOut> {
         match output {
             Ok(out) => Ok(JsOut(out)),
-            Err((code, msg)) => Err(coded_error(&env, &code, &msg)),
+            Err(e) => Err(rejection(&env, &e)),
         }
     }
 }
@@ -99,11 +101,11 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
-/// A JS Error object with `code`, as a napi-rs error that rejects with it.
-pub fn coded_error(env: &Env, code: &str, msg: &str) -> napi::Error {
-    let value = crate::errors::error_value(env, code, msg);
+/// The JS Error of `e`, as a napi-rs error that rejects with it.
+fn rejection(env: &Env, e: &Coded) -> napi::Error {
+    let value = e.to_value(env);
     if value.is_null() {
-        return napi::Error::new(Status::GenericFailure, format!("{code}: {msg}"));
+        return napi::Error::new(Status::GenericFailure, format!("{}: {}", e.code, e.message));
     }
     // SAFETY: `value` was just made in this env.
     napi::Error::from(unsafe { Unknown::from_raw_unchecked(env.raw(), value) })
