@@ -841,4 +841,5 @@ module.exports.NativeStore = nativeBinding.NativeStore
 module.exports.NativeStreamWriter = nativeBinding.NativeStreamWriter
 module.exports.computeHash = nativeBinding.computeHash
 module.exports.crc32 = nativeBinding.crc32
+module.exports.errnoTableForTest = nativeBinding.errnoTableForTest
 module.exports.panicInTaskForTest = nativeBinding.panicInTaskForTest

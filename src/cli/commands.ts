@@ -6,7 +6,6 @@ import fs = require('node:fs')
 import path = require('node:path')
 import { once } from 'node:events'
 import { DataStore } from '../store'
-import type { OpenOptions } from '../store'
 import type { EntryHandle } from '../handle'
 import { CliError, keyNotFound, usageError } from './errors'
 import { FOOTER, RULE, banner, checksumBytes, formatBytesExact, quoted, row, toJson } from './format'
@@ -36,23 +35,15 @@ function out(text: string): void {
 // ---- opening ----
 
 /**
- * Opens the store for a command that only reads. It asks for no write access
- * (`readOnly`, the multi-process open of issue 16: a library without it
- * ignores the option and opens as before, so a store another process holds
- * is ERR_STORE_LOCKED, explained by errors.ts). Never creates the file.
+ * Opens the store for a command that only reads; never creates the file.
+ * Until read-only opens exist (the multi-process issue), this is the same
+ * open as a writer's: a store another process holds is ERR_STORE_LOCKED,
+ * explained by errors.ts. Its callers are the place to ask for read-only
+ * access when it lands.
  */
 function openForReading(ctx: Context): DataStore {
   ctx.errorPath = ctx.store
-  const readOnly = { readOnly: true } as OpenOptions
-  try {
-    return DataStore.openExisting(ctx.store, readOnly)
-  } catch (err) {
-    // A library that checks option names but predates readOnly.
-    if ((err as { code?: unknown }).code === 'ERR_INVALID_ARG_VALUE' && /readOnly/.test(String((err as Error).message))) {
-      return DataStore.openExisting(ctx.store)
-    }
-    throw err
-  }
+  return DataStore.openExisting(ctx.store)
 }
 
 /** Opens an existing store to change it. */
@@ -227,24 +218,11 @@ function compactTempPath(storePath: string): string {
   return `${storePath}.compact`
 }
 
-export async function compact(ctx: Context, force: boolean): Promise<number> {
+export async function compact(ctx: Context): Promise<number> {
   const store = openForWriting(ctx)
   try {
-    // Compaction writes each live payload anew with a checksum computed from
-    // its bytes: a damaged live payload would come out with a valid checksum,
-    // its damage no longer detectable. So it checks them first.
-    if (!force) {
-      const damaged = (await store.async.verify()).filter(({ keyHash, offset }) => store.readWithKeyHash(keyHash)?.endOffset === offset)
-      if (damaged.length > 0) {
-        throw new CliError(
-          `${damaged.length} live entr${damaged.length === 1 ? 'y has' : 'ies have'} a checksum that does not match ` +
-            `(key hash ${damaged.map((d) => d.keyHash).join(', ')}): compaction would store ${damaged.length === 1 ? 'it' : 'them'} ` +
-            `with a fresh, valid checksum and the damage could no longer be detected. Nothing was changed. ` +
-            `Rewrite or delete ${damaged.length === 1 ? 'that key' : 'those keys'} (simd-r-drive <store> verify lists them), ` +
-            `or run compact --force to compact anyway.`,
-        )
-      }
-    }
+    // The library refuses (ERR_CHECKSUM_MISMATCH, nothing changed) when a live
+    // payload fails its checksum: the copy would carry a fresh, valid one.
     const before = store.fileSize()
     const frees = store.estimateCompactionSavings()
     out('Starting compaction...')

@@ -70,6 +70,14 @@ export function describe(err: unknown, storePath: string | undefined): { text: s
           `(cp ${storePath ?? '<store>'} copy.srd).`,
         exitCode: 1,
       }
+    case 'ERR_CHECKSUM_MISMATCH':
+      return {
+        text:
+          `error: ${where}${message}; nothing was changed.\n` +
+          `simd-r-drive ${storePath ?? '<store>'} verify lists the damaged entries; repair drops them (keeping a backup ` +
+          `of the file beside it first), or rewrite or delete their keys.`,
+        exitCode: 1,
+      }
     case 'ERR_CORRUPT_STORE':
     case 'ERR_NOT_A_STORE':
       return {

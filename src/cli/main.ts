@@ -188,14 +188,13 @@ function build(run: Run): Command {
   program
     .command('compact')
     .description('Rewrite the live entries into a new file and swap it in (old versions and deleted keys go)')
-    .option('--force', 'compact even when a live entry fails its checksum (its damage would then be hidden)')
     .addHelpText(
       'after',
-      `\nIt first checks every checksum (as verify does) and refuses, changing nothing, when a live entry is damaged:\n` +
-        `compaction writes each value anew with a checksum of its bytes, which would hide the damage.\n` +
+      `\nIt refuses, changing nothing, when a live entry fails its checksum: compaction writes each value anew\n` +
+        `with a checksum of its bytes, which would hide the damage (run repair first: it drops damaged entries).\n` +
         `Safe to interrupt: the store is replaced in one rename at the end.\n\nExample (cron, nightly):\n  0 3 * * * ${NAME} /var/lib/app/data.srd compact`,
     )
-    .action((opts: { force?: boolean }) => set(commands.compact(ctx(), opts.force === true)))
+    .action(() => set(commands.compact(ctx())))
 
   program
     .command('info')

@@ -82,7 +82,8 @@ fn main() {
         absent: (0..n).map(|i| format!("absent-{i}").into_bytes()).collect(),
         order: (0..n_gets).map(|_| (rng.next() % n as u64) as u32).collect(),
     };
-    let pairs: Vec<(&[u8], &[u8])> = data.keys.iter().zip(&data.values).map(|(k, v)| (k.as_slice(), v.as_slice())).collect();
+    let pairs: Vec<(&[u8], &[u8])> =
+        data.keys.iter().zip(&data.values).map(|(k, v)| (k.as_slice(), v.as_slice())).collect();
     let mut file_no = 0u32;
     let mut fresh = |tag: &str| {
         file_no += 1;
@@ -159,11 +160,11 @@ fn main() {
 
             let (mut acc, mut acc2, mut miss, mut miss2) = (0u64, 0u64, 0u64, 0u64);
             let mut spent = [0f64; 4]; // random ours, random crate, absent ours, absent crate
-            // Which engine goes first alternates from slice to slice: the
-            // one that follows the other's random reads finds its index
-            // evicted from the caches, the other does not (with the engine
-            // always first, its absent-key reads measured 0.7x the crate's;
-            // alternating, 1.3-1.4x).
+                                       // Which engine goes first alternates from slice to slice: the
+                                       // one that follows the other's random reads finds its index
+                                       // evicted from the caches, the other does not (with the engine
+                                       // always first, its absent-key reads measured 0.7x the crate's;
+                                       // alternating, 1.3-1.4x).
             for (k, slice) in data.order.chunks(100_000).enumerate() {
                 for engine_side in [k % 2 == 0, k % 2 == 1] {
                     let t = Instant::now();

@@ -51,7 +51,10 @@ impl Encoder {
         for op in ops {
             match *op {
                 Op::Delete(h) => {
-                    let overlay = self.overlay.as_mut().ok_or_else(|| io::Error::other("a delete in a batch made without deletes"))?;
+                    let overlay = self
+                        .overlay
+                        .as_mut()
+                        .ok_or_else(|| io::Error::other("a delete in a batch made without deletes"))?;
                     if overlay.get(&h).copied().unwrap_or_else(|| live(h)) {
                         self.tail = format::encode_tombstone(&mut self.buf, self.pos, h);
                         overlay.insert(h, false);
@@ -112,7 +115,11 @@ impl Encoder {
 /// Each op's index update, read back from its tail (`tails`, from an
 /// [`Encoder`] that started at `base`): a put's metadata ends at its tail; a
 /// delete that wrote nothing left the tail as it was.
-pub(crate) fn updates<'a, 't, I>(base: u64, ops: I, tails: &'t [u64]) -> impl Iterator<Item = (u64, Option<u64>)> + use<'a, 't, I>
+pub(crate) fn updates<'a, 't, I>(
+    base: u64,
+    ops: I,
+    tails: &'t [u64],
+) -> impl Iterator<Item = (u64, Option<u64>)> + use<'a, 't, I>
 where
     I: Iterator<Item = Op<'a>>,
 {

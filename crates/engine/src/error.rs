@@ -107,7 +107,9 @@ impl Error {
             Error::HashCollision(m) => Error::HashCollision(m.clone()),
             Error::NotAStore(m) => Error::NotAStore(m.clone()),
             Error::CorruptStore(m) => Error::CorruptStore(m.clone()),
-            Error::ChecksumMismatch { key_hash, offset } => Error::ChecksumMismatch { key_hash: *key_hash, offset: *offset },
+            Error::ChecksumMismatch { key_hash, offset } => {
+                Error::ChecksumMismatch { key_hash: *key_hash, offset: *offset }
+            }
         }
     }
 }
@@ -125,8 +127,12 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            Error::InvalidArgument(m) | Error::HashCollision(m) | Error::NotAStore(m) | Error::CorruptStore(m) => write!(f, "{m}"),
-            Error::KeyNotFound { key_hash } => write!(f, "key not found (key hash {key_hash:#018x})"),
+            Error::InvalidArgument(m) | Error::HashCollision(m) | Error::NotAStore(m) | Error::CorruptStore(m) => {
+                write!(f, "{m}")
+            }
+            Error::KeyNotFound { key_hash } => {
+                write!(f, "key not found (key hash {key_hash:#018x})")
+            }
             Error::StoreLocked => write!(f, "the store is open for writing in another process"),
             Error::ChecksumMismatch { key_hash, offset } => {
                 write!(f, "checksum mismatch for key hash {key_hash:#018x} at offset {offset}")

@@ -274,7 +274,11 @@ mod tests {
         }
         let ix = KeyIndex::build_chain(&file).expect("an intact chain");
         assert_eq!(ix.len() as u64, recent + 10);
-        assert_newest(&ix, &file, (0..10).map(|k| (OLD + k, 29_990 + k)).chain((0..recent).step_by(97).map(|k| (k, k * 7))));
+        assert_newest(
+            &ix,
+            &file,
+            (0..10).map(|k| (OLD + k, 29_990 + k)).chain((0..recent).step_by(97).map(|k| (k, k * 7))),
+        );
         assert_eq!(ix.allocated_bytes(), shrunk_size(&ix));
 
         // A broken link among the older entries (past the sample): no index.

@@ -57,8 +57,12 @@ pub fn tail_entry_intact(bytes: &[u8]) -> bool {
     if n < META + 1 {
         return false;
     }
-    let Some(meta) = Metadata::decode_at(bytes, n - META) else { return false };
-    let Some(loc) = EntryLocation::derive(bytes, n - META, meta.prev_offset) else { return false };
+    let Some(meta) = Metadata::decode_at(bytes, n - META) else {
+        return false;
+    };
+    let Some(loc) = EntryLocation::derive(bytes, n - META, meta.prev_offset) else {
+        return false;
+    };
     checksum(&bytes[loc.range()]) == meta.checksum
 }
 
@@ -168,7 +172,14 @@ struct Recovery<'a> {
 
 impl<'a> Recovery<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        Self { bytes, chains: HashMap::new(), scanned: HashMap::new(), asks: HashMap::new(), prefix: None, crc_bytes: 0 }
+        Self {
+            bytes,
+            chains: HashMap::new(),
+            scanned: HashMap::new(),
+            asks: HashMap::new(),
+            prefix: None,
+            crc_bytes: 0,
+        }
     }
 
     /// Examines candidate ends from `from` down to 21 and returns the first
@@ -301,7 +312,7 @@ impl<'a> Recovery<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -315,10 +326,18 @@ mod tests {
     use crate::format::{encode_entry, encode_tombstone};
 
     fn sample() -> (Vec<u8>, Vec<u64>) {
+        sample_of(50, false)
+    }
+
+    /// A store of `n` entries over 7 key hashes with some tombstones, and its
+    /// entry boundaries (tails); with `big`, every 13th payload is past the
+    /// 4 KiB direct-checksum limit.
+    pub(crate) fn sample_of(n: u64, big: bool) -> (Vec<u8>, Vec<u64>) {
         let mut buf = Vec::new();
         let mut tails = Vec::new();
-        for i in 0..50u64 {
-            let payload: Vec<u8> = (0..(i * 37 % 300 + 1)).map(|j| (j as u8) ^ (i as u8) | 1).collect();
+        for i in 0..n {
+            let len = if big && i % 13 == 5 { 5000 } else { i * 37 % 300 + 1 };
+            let payload: Vec<u8> = (0..len).map(|j| (j as u8) ^ (i as u8) | 1).collect();
             tails.push(encode_entry(&mut buf, 0, i % 7, &payload));
             if i % 9 == 0 {
                 tails.push(encode_tombstone(&mut buf, 0, i % 7));

@@ -106,7 +106,13 @@ pub(crate) fn get_or_open(
 
 /// Renames `from` over `to` (`store`'s file) and moves `store`'s entry from
 /// the old file's identity to the new one's, in one step for other opens.
-pub(crate) fn rename_over(store: &Arc<Store>, from: &Path, to: &Path, old: &FileId, new: FileId) -> std::io::Result<()> {
+pub(crate) fn rename_over(
+    store: &Arc<Store>,
+    from: &Path,
+    to: &Path,
+    old: &FileId,
+    new: FileId,
+) -> std::io::Result<()> {
     let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
     std::fs::rename(from, to)?;
     if reg.get(old).is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(store))) {

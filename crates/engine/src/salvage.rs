@@ -130,7 +130,9 @@ fn lost_entries(bytes: &[u8], ranges: &[(u64, u64)]) -> Vec<LostEntry> {
         let mut tail = b;
         // Each step moves `tail` down by at least 21 bytes: bounded by the range.
         while tail > a + META {
-            let Some(meta) = Metadata::decode_at(bytes, tail - META) else { break };
+            let Some(meta) = Metadata::decode_at(bytes, tail - META) else {
+                break;
+            };
             if meta.prev_offset < a || EntryLocation::derive(bytes, tail - META, meta.prev_offset).is_none() {
                 break;
             }
@@ -152,7 +154,9 @@ pub fn bad_entries(bytes: &[u8]) -> Vec<(u64, u64)> {
     let mut chain = Vec::new();
     let mut tail = bytes.len() as u64;
     while tail > META {
-        let Some(meta) = Metadata::decode_at(bytes, tail - META) else { break };
+        let Some(meta) = Metadata::decode_at(bytes, tail - META) else {
+            break;
+        };
         chain.push((meta.key_hash, tail - META));
         tail = meta.prev_offset.min(tail - META - 1);
     }
@@ -285,21 +289,12 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::{encode_entry, encode_tombstone};
     use crate::recovery::valid_prefix_len;
 
+    /// The recovery tests' store, with payloads past the direct-checksum limit; tails from 0.
     fn sample() -> (Vec<u8>, Vec<u64>) {
-        let mut buf = Vec::new();
-        let mut tails = vec![0];
-        for i in 0..60u64 {
-            let len = if i % 13 == 5 { 5000 } else { i * 37 % 300 + 1 };
-            let payload: Vec<u8> = (0..len).map(|j| (j as u8) ^ (i as u8) | 1).collect();
-            tails.push(encode_entry(&mut buf, 0, i % 7, &payload));
-            if i % 9 == 0 {
-                tails.push(encode_tombstone(&mut buf, 0, i % 7));
-            }
-        }
-        (buf, tails)
+        let (buf, tails) = crate::recovery::tests::sample_of(60, true);
+        (buf, std::iter::once(0).chain(tails).collect())
     }
 
     #[test]

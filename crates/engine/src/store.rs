@@ -17,8 +17,8 @@ use crate::recovery;
 use crate::registry;
 use crate::salvage;
 use crate::writer::Writer;
-use std::fs::{File, OpenOptions as FsOpenOptions};
 use std::borrow::Cow;
+use std::fs::{File, OpenOptions as FsOpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -110,7 +110,11 @@ static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
 
 impl Generation {
     fn new(file: File) -> Generation {
-        Generation { id: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed), file, view: Mutex::new(Arc::new(ViewMap::new_empty())) }
+        Generation {
+            id: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
+            file,
+            view: Mutex::new(Arc::new(ViewMap::new_empty())),
+        }
     }
 
     /// A private view covering at least `need` bytes (a new one of `tail` bytes if not).
@@ -221,7 +225,8 @@ impl Store {
         let path = canonical(path).at(Call::Open, shown)?;
         let existed = path.exists();
         let open_file = || FsOpenOptions::new().read(true).write(true).create(opts.create).truncate(false).open(&path);
-        registry::get_or_open(&path, open_file, |file| Store::open_new(path.clone(), file, existed, opts)).map_err(|e| e.on_path(shown))
+        registry::get_or_open(&path, open_file, |file| Store::open_new(path.clone(), file, existed, opts))
+            .map_err(|e| e.on_path(shown))
     }
 
     fn open_new(path: PathBuf, file: File, existed: bool, opts: OpenOptions) -> Result<Store> {
@@ -359,7 +364,8 @@ impl Store {
             }
             start = group.end.max(start);
         }
-        let kept: Cow<'_, [Op<'_>]> = if failed.is_empty() { Cow::Borrowed(ops) } else { Cow::Owned(kept_ops(ops, groups, &failed)) };
+        let kept: Cow<'_, [Op<'_>]> =
+            if failed.is_empty() { Cow::Borrowed(ops) } else { Cow::Owned(kept_ops(ops, groups, &failed)) };
         let written = self.writer().and_then(|mut w| {
             let base = w.tail;
             self.append(&mut w, &kept).map(|tails| (base, tails))
@@ -424,7 +430,8 @@ impl Store {
         let writer: &mut Writer = &mut w;
         let written = std::thread::scope(|scope| {
             // No thread to be had (resource limits): the batch fails, writing nothing.
-            let appender = std::thread::Builder::new().spawn_scoped(scope, move || write_parts(writer, durable, base, allow_null, rx))?;
+            let appender = std::thread::Builder::new()
+                .spawn_scoped(scope, move || write_parts(writer, durable, base, allow_null, rx))?;
             // A failed send: the appender failed and stopped listening.
             produce(&mut next, |part| tx.send(part).is_ok());
             drop(tx);
@@ -533,7 +540,9 @@ impl Store {
     pub fn read_with_key_hash(&self, key_hash: u64) -> Result<Option<EntryHandle>> {
         {
             let ix = read(&self.index);
-            let Some(m) = ix.keys.get(key_hash) else { return Ok(None) };
+            let Some(m) = ix.keys.get(key_hash) else {
+                return Ok(None);
+            };
             if m + METADATA_SIZE as u64 <= ix.map.len() {
                 return Ok(EntryHandle::at(ix.map.clone(), m));
             }
@@ -560,14 +569,13 @@ impl Store {
             }
             for (k, &h) in keys.iter().zip(hashes) {
                 if compute_hash(k) != h {
-                    return Err(Error::HashCollision(format!(
-                        "key of {} bytes does not hash to {h:#018x}",
-                        k.len()
-                    )));
+                    return Err(Error::HashCollision(format!("key of {} bytes does not hash to {h:#018x}", k.len())));
                 }
             }
         }
-        self.with_index(|keys, map, _| hashes.iter().map(|&h| keys.get(h).and_then(|m| EntryHandle::at(map.clone(), m))).collect())
+        self.with_index(|keys, map, _| {
+            hashes.iter().map(|&h| keys.get(h).and_then(|m| EntryHandle::at(map.clone(), m))).collect()
+        })
     }
 
     pub fn batch_read(&self, keys: &[&[u8]]) -> Result<Vec<Option<EntryHandle>>> {
@@ -620,7 +628,9 @@ impl Store {
     /// caller's view (of file generation `generation`, `view_len` bytes long).
     pub fn locate(&self, key_hash: u64, generation: u64, view_len: u64) -> Located {
         let index = read(&self.index);
-        let Some(m) = index.keys.get(key_hash) else { return Located::Absent };
+        let Some(m) = index.keys.get(key_hash) else {
+            return Located::Absent;
+        };
         if m + METADATA_SIZE as u64 > view_len || self.generation_id.load(Ordering::Acquire) != generation {
             return Located::StaleView;
         }
@@ -678,14 +688,22 @@ impl Store {
         Ok(salvage::bad_entries(&map.bytes()[..tail as usize]))
     }
 
-    /// Rewrites the live entries into a new file and swaps it in. Handles and
+    /// Rewrites the live entries into a new file and swaps it in; refuses
+    /// (`ChecksumMismatch`, nothing changed) if a live payload fails its
+    /// checksum, since the copy would carry a fresh one. Handles and
     /// views taken before keep the old generation's maps (the old file stays
     /// mapped until they are gone; it is never truncated).
     pub fn compact(self: &Arc<Self>) -> Result<()> {
         let mut w = self.writer()?;
         let tmp_path = compact_path(&self.path);
         let result = (|| -> Result<(File, u64)> {
-            let mut tmp = FsOpenOptions::new().read(true).write(true).create(true).truncate(true).open(&tmp_path).at(Call::Open, &tmp_path)?;
+            let mut tmp = FsOpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp_path)
+                .at(Call::Open, &tmp_path)?;
             lock_file(&tmp)?;
             let mut buf = Vec::with_capacity(8 << 20);
             let mut pos = 0u64; // file offset of buf[0]
@@ -695,6 +713,11 @@ impl Store {
             let mut live: Vec<EntryHandle> = self.iter()?.collect();
             live.reverse();
             for entry in live {
+                // A payload that fails its checksum would get a fresh, valid
+                // one here, and its damage could never be found again.
+                if !entry.is_valid_checksum() {
+                    return Err(Error::ChecksumMismatch { key_hash: entry.key_hash(), offset: entry.end_offset() });
+                }
                 tail = format::encode_entry(&mut buf, pos, entry.key_hash(), entry.payload());
                 if buf.len() >= 8 << 20 {
                     tmp.write_all(&buf).at(Call::Write, &tmp_path)?;
@@ -737,7 +760,13 @@ impl Store {
     }
 
     /// Appends a streamed entry whose payload is in `spool`. Used by `StreamWriter::finish`.
-    pub(crate) fn append_spooled(&self, key_hash: u64, spool: &mut crate::stream::Spool, len: u64, crc: u32) -> Result<u64> {
+    pub(crate) fn append_spooled(
+        &self,
+        key_hash: u64,
+        spool: &mut crate::stream::Spool,
+        len: u64,
+        crc: u32,
+    ) -> Result<u64> {
         let mut w = self.writer()?;
         let base = w.tail;
         let pad = format::pad_len(base);

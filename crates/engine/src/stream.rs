@@ -6,10 +6,10 @@
 //! source that fails midway leaves nothing behind, and memory stays bounded
 //! whatever the stream's length.
 
+use crate::error::{Call, IoContext};
 use crate::error::{Error, Result};
 use crate::store::Store;
 use std::fs::File;
-use crate::error::{Call, IoContext};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::sync::Arc;
 

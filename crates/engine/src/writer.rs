@@ -33,13 +33,19 @@ impl Writer {
     /// cut back to the tail: no partial entry stays. The caller moves `tail`
     /// on success.
     /// An OS error from the sink is recorded as a `write`, from the fsync as an `fsync`.
-    pub(crate) fn append_or_roll_back<E: From<io::Error>>(&mut self, durable: bool, write: impl FnOnce(&mut Sink<'_>) -> Result<(), E>) -> crate::Result<()>
+    pub(crate) fn append_or_roll_back<E: From<io::Error>>(
+        &mut self,
+        durable: bool,
+        write: impl FnOnce(&mut Sink<'_>) -> Result<(), E>,
+    ) -> crate::Result<()>
     where
         crate::Error: From<E>,
     {
         let mut sink = Sink { file: &self.file, pos: self.tail };
         let result = write(&mut sink).map_err(|e| match crate::Error::from(e) {
-            crate::Error::Io { source, call: Call::Unknown, path } => crate::Error::Io { source, call: Call::Write, path },
+            crate::Error::Io { source, call: Call::Unknown, path } => {
+                crate::Error::Io { source, call: Call::Write, path }
+            }
             e => e,
         });
         let end = sink.pos;

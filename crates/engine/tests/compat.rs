@@ -18,7 +18,6 @@ use std::sync::Arc;
 
 // ---- helpers ---------------------------------------------------------------
 
-
 fn open_ours(path: &Path) -> Arc<Store> {
     Store::open(path, OpenOptions { create: true, ..Default::default() }).expect("our engine opens the file")
 }
@@ -82,10 +81,7 @@ fn check_crate(path: &Path, model: &BTreeMap<Vec<u8>, Vec<u8>>, deleted: &[Vec<u
     // The crate truncates whatever it considers invalid; nothing must be cut.
     assert_eq!(store.file_size().unwrap(), len_before, "the crate cut bytes off our file");
     for (k, v) in model {
-        let e = store
-            .read(k)
-            .unwrap()
-            .unwrap_or_else(|| panic!("crate: key {:?} missing", String::from_utf8_lossy(k)));
+        let e = store.read(k).unwrap().unwrap_or_else(|| panic!("crate: key {:?} missing", String::from_utf8_lossy(k)));
         assert_eq!(e.as_slice(), &v[..], "crate: payload of {:?}", String::from_utf8_lossy(k));
         assert!(e.is_valid_checksum(), "crate: checksum of {:?}", String::from_utf8_lossy(k));
         assert!(store.exists(k).unwrap());
@@ -141,9 +137,7 @@ fn crate_written_file_opens_in_our_engine() {
         let b2 = pat(202, 500);
         let b3 = pat(203, 64);
         let b4 = pat(204, 77);
-        store
-            .batch_write(&[(b"batch-1", &b1), (b"batch-2", &b2), (b"key-1", &b3), (b"batch-3", &b4)])
-            .unwrap();
+        store.batch_write(&[(b"batch-1", &b1), (b"batch-2", &b2), (b"key-1", &b3), (b"batch-3", &b4)]).unwrap();
         model.insert(b"batch-1".to_vec(), b1);
         model.insert(b"batch-2".to_vec(), b2);
         model.insert(b"key-1".to_vec(), b3);
@@ -350,9 +344,9 @@ fn script() -> Vec<Step> {
         Rename(b"eta", b"eta2"),
         WriteHash(0x0123_4567_89ab_cdef, pat(16, 33)),
         BatchNull(vec![(compute_hash(b"theta"), vec![0u8]), (compute_hash(b"kappa"), pat(17, 81))]),
-        Delete(b"theta"), // already deleted: a no-op in both
+        Delete(b"theta"),             // already deleted: a no-op in both
         Write(b"gamma", pat(18, 21)), // a deleted key comes back
-        Delete(b"after-stream"), // the file ends with a tombstone
+        Delete(b"after-stream"),      // the file ends with a tombstone
     ]
 }
 

@@ -275,8 +275,8 @@ impl Base {
 fn payload(rng: &mut Rng, kind: u64, len: usize) -> Vec<u8> {
     let mut p = match kind % 5 {
         0 => rng.bytes(len),
-        1 => vec![0u8; len],                               // all zero (allowed unless len == 1)
-        2 => (0..len).map(|i| (i % 7) as u8).collect(),    // small numbers: plausible links
+        1 => vec![0u8; len],                            // all zero (allowed unless len == 1)
+        2 => (0..len).map(|i| (i % 7) as u8).collect(), // small numbers: plausible links
         3 => vec![0xFF; len],
         _ => {
             let mut v = vec![0u8; len];
@@ -473,10 +473,10 @@ fn mutate(rng: &mut Rng, base: &Base, other: &Base) -> Mutant {
                 let value: u64 = match rng.below(8) {
                     0 => 0,
                     1 => u64::MAX,
-                    2 => pick,                  // a real boundary elsewhere
+                    2 => pick, // a real boundary elsewhere
                     3 => old.wrapping_add(1),
                     4 => old.wrapping_sub(1),
-                    5 => m,                     // points at itself
+                    5 => m, // points at itself
                     6 => pick.wrapping_sub(1),
                     _ => rng.next(),
                 };
@@ -561,10 +561,22 @@ fn check_open(dir: &Path, idx: usize, base: &Base, m: &Mutant, prefix: u64, repa
     // A repair also drops the first entry of the prefix whose checksum
     // fails, and everything after it that does not prove itself.
     let n = m.bytes.len() as u64;
-    let checked = if repair { ref_bad(&m.bytes[..prefix as usize]).first().map_or(prefix, |&(_, at)| meta_at(&m.bytes, at).unwrap().prev_offset) } else { prefix };
+    let checked = if repair {
+        ref_bad(&m.bytes[..prefix as usize])
+            .first()
+            .map_or(prefix, |&(_, at)| meta_at(&m.bytes, at).unwrap().prev_offset)
+    } else {
+        prefix
+    };
     let proven = if checked < n { ref_proven(&m.bytes, checked) } else { Vec::new() };
     let damaged = !proven.is_empty() || checked < prefix;
-    let refused_code = if damaged { Some("CorruptStore") } else if checked == 0 && n > 0 { Some("NotAStore") } else { None };
+    let refused_code = if damaged {
+        Some("CorruptStore")
+    } else if checked == 0 && n > 0 {
+        Some("NotAStore")
+    } else {
+        None
+    };
     let store = match Store::open(&path, opts) {
         Ok(s) => s,
         Err(e) => {
@@ -695,7 +707,8 @@ fn mutated_stores_recover_open_and_iterate() {
     let iters = iterations();
     let seed = std::env::var("SRD_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5EED_2024u64);
     let mut rng = Rng::new(seed);
-    let (mut t_engine, mut t_ref, mut t_open) = (std::time::Duration::ZERO, std::time::Duration::ZERO, std::time::Duration::ZERO);
+    let (mut t_engine, mut t_ref, mut t_open) =
+        (std::time::Duration::ZERO, std::time::Duration::ZERO, std::time::Duration::ZERO);
     let (mut mem_execs, mut open_execs, mut refused, mut damaged_inside) = (0usize, 0usize, 0usize, 0usize);
     for i in 0..iters * 6 {
         let bi = rng.below(bases.len() as u64) as usize;

@@ -31,7 +31,6 @@ fn bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap()
 }
 
-
 /// The variant of an engine error, by name (`NotFound` for an OS "not found").
 fn kind(e: &Error) -> String {
     match e {
@@ -209,7 +208,8 @@ fn a_batch_in_parts_that_fails_writes_nothing_and_stops_asking_for_parts() {
     let empty: &[u8] = b"";
     // Parts 0..5 are valid; part 5 holds an empty payload (invalid); a
     // tombstone payload without allow_null; a delete; the producer aborting.
-    let bad_parts: [Vec<Op>; 4] = [vec![Op::Put(1, empty)], vec![Op::Put(2, &[0u8])], vec![Op::Delete(compute_hash(b"keep"))], Vec::new()];
+    let bad_parts: [Vec<Op>; 4] =
+        [vec![Op::Put(1, empty)], vec![Op::Put(2, &[0u8])], vec![Op::Delete(compute_hash(b"keep"))], Vec::new()];
     for (case, bad) in bad_parts.into_iter().enumerate() {
         let mut asked = 0;
         let r = store.apply_parts(false, || {
@@ -227,7 +227,10 @@ fn a_batch_in_parts_that_fails_writes_nothing_and_stops_asking_for_parts() {
         assert_eq!(store.file_size(), tail, "case {case}");
         assert_eq!(bytes(&path), before, "case {case}: the file changed");
         assert_eq!(store.len(), 1, "case {case}");
-        assert!(store.read_with_key_hash(puts[0].0).unwrap().is_none(), "case {case}: an entry of the failed batch is visible");
+        assert!(
+            store.read_with_key_hash(puts[0].0).unwrap().is_none(),
+            "case {case}: an entry of the failed batch is visible"
+        );
     }
     // The store still takes writes at the old tail.
     let t = store.write(b"after", b"a").unwrap();
@@ -472,7 +475,10 @@ fn compaction_keeps_live_data_shrinks_the_file_and_old_handles_stay_valid() {
     // Live data is all there; deleted keys are gone.
     assert_eq!(store.len(), 40);
     for i in 0..40u64 {
-        assert_eq!(store.read(format!("k{i}").as_bytes()).unwrap().unwrap().payload(), &pat(4000 + i, 100 + i as usize)[..]);
+        assert_eq!(
+            store.read(format!("k{i}").as_bytes()).unwrap().unwrap().payload(),
+            &pat(4000 + i, 100 + i as usize)[..]
+        );
     }
     for i in 40..50u64 {
         assert!(store.read(format!("k{i}").as_bytes()).unwrap().is_none());
@@ -574,7 +580,9 @@ fn a_torn_tail_reopens_with_all_earlier_entries() {
     let full = bytes(&path);
     let prev_tail = tails[tails.len() - 2];
     // Cut inside the last payload, inside its metadata, and right after its pre-pad.
-    for cut in [full.len() as u64 - 1, full.len() as u64 - 10, full.len() as u64 - 20, full.len() as u64 - 300, prev_tail + 1] {
+    for cut in
+        [full.len() as u64 - 1, full.len() as u64 - 10, full.len() as u64 - 20, full.len() as u64 - 300, prev_tail + 1]
+    {
         std::fs::write(&path, &full[..cut as usize]).unwrap();
         let store = open(&path);
         assert_eq!(store.file_size(), prev_tail, "cut at {cut}");
@@ -956,24 +964,31 @@ fn a_dropped_stream_writer_leaves_nothing() {
 
 // ---- verification --------------------------------------------------------------
 
-#[test]
-fn verify_finds_a_corrupted_payload() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.srd");
+/// A store of four entries whose second ("victim", 1,000 bytes) has one
+/// payload byte changed, `back` bytes before its metadata (open checksums
+/// the first and the last entry only). Returns the victim's metadata offset
+/// and the damaged file's bytes.
+fn store_with_a_damaged_victim(path: &Path, back: usize) -> (u64, Vec<u8>) {
     let victim_meta;
     {
-        let store = open(&path);
+        let store = open(path);
         store.write(b"first", &pat(1, 300)).unwrap();
         victim_meta = store.write(b"victim", &pat(2, 1000)).unwrap() - 20;
         store.write(b"third", &pat(3, 200)).unwrap();
         store.write(b"last", &pat(4, 100)).unwrap();
         assert!(store.verify().unwrap().is_empty());
     }
-    let mut b = bytes(&path);
-    // A byte in the middle of the victim's payload.
-    let i = victim_meta as usize - 500;
-    b[i] ^= 0x40;
-    std::fs::write(&path, &b).unwrap();
+    let mut b = bytes(path);
+    b[victim_meta as usize - back] ^= 0x40;
+    std::fs::write(path, &b).unwrap();
+    (victim_meta, b)
+}
+
+#[test]
+fn verify_finds_a_corrupted_payload() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let (victim_meta, b) = store_with_a_damaged_victim(&path, 500);
 
     let store = open(&path);
     assert_eq!(store.file_size(), b.len() as u64, "only the tail entry is checksummed on open");
@@ -1024,7 +1039,8 @@ fn apply_groups_drops_an_invalid_group_alone_and_reports_each_groups_tail() {
     // One valid put per group (the async write case): the same tails and
     // bytes as writing each alone.
     let (grouped, alone) = (open(&dir.path().join("g.srd")), open(&dir.path().join("a.srd")));
-    let puts: Vec<Op<'_>> = (0..100u64).map(|i| Op::Put(i, if i % 2 == 0 { b"even" } else { b"odd payload" })).collect();
+    let puts: Vec<Op<'_>> =
+        (0..100u64).map(|i| Op::Put(i, if i % 2 == 0 { b"even" } else { b"odd payload" })).collect();
     let ends: Vec<Group> = (1..=puts.len()).map(|end| Group { end, allow_null: false }).collect();
     let applied = grouped.apply_groups(&puts, &ends);
     assert!(applied.failed.is_empty());
@@ -1114,4 +1130,23 @@ fn a_store_longer_than_the_index_sizing_sample_reopens_also_with_an_old_link_bro
     without.remove(500);
     assert_live(&s, &without, without.len());
     assert!(s.verify().unwrap().is_empty());
+}
+
+#[test]
+fn compaction_refuses_a_live_payload_that_fails_its_checksum() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.srd");
+    let (victim_meta, b) = store_with_a_damaged_victim(&path, 10);
+    let store = open(&path);
+    // Copying it would give the damaged payload a fresh, valid checksum.
+    let err = assert_code(store.compact(), "ChecksumMismatch");
+    assert!(err.to_string().contains(&format!("at offset {victim_meta}")), "{err}");
+    assert_eq!(bytes(&path), b, "nothing changed");
+    assert!(!dir.path().join("s.srd.compact").exists(), "no temporary file left");
+    assert_eq!(store.verify().unwrap(), vec![(compute_hash(b"victim"), victim_meta)]);
+    // Once the key is overwritten, the damaged entry is no longer live: compaction drops it.
+    store.write(b"victim", b"fresh").unwrap();
+    store.compact().unwrap();
+    assert!(store.verify().unwrap().is_empty());
+    assert_eq!(store.read(b"victim").unwrap().unwrap().payload(), b"fresh");
 }

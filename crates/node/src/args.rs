@@ -7,8 +7,8 @@ use napi::bindgen_prelude::*;
 use napi::{sys, Env, JsValue};
 use srd_engine::Op;
 use std::borrow::Cow;
-use typed_arena::Arena;
 use std::ptr;
+use typed_arena::Arena;
 
 fn raw(v: &Unknown<'_>) -> (sys::napi_env, sys::napi_value) {
     let val = v.value();
@@ -135,7 +135,13 @@ pub struct Puts<'a, 'e> {
 }
 
 impl<'a, 'e> Puts<'a, 'e> {
-    pub fn new(env: &'e Env, keys: &Unknown<'a>, payloads: &Unknown<'a>, hashed: bool, strings: &'a Arena<u8>) -> Result<Self> {
+    pub fn new(
+        env: &'e Env,
+        keys: &Unknown<'a>,
+        payloads: &Unknown<'a>,
+        hashed: bool,
+        strings: &'a Arena<u8>,
+    ) -> Result<Self> {
         let keys = Elements::of(env, keys, if hashed { "keyHashes" } else { "keys" })?;
         let payloads = Elements::of(env, payloads, "payloads")?;
         if keys.len != payloads.len {
@@ -238,13 +244,23 @@ fn element_size(kind: sys::napi_typedarray_type) -> usize {
 }
 
 /// `len` bytes at `data` of the ArrayBuffer `ab`, checked not detached.
-fn view_bytes<'a>(env: &Env, e: sys::napi_env, ab: sys::napi_value, data: *mut std::ffi::c_void, len: usize, what: &str) -> Result<&'a [u8]> {
+fn view_bytes<'a>(
+    env: &Env,
+    e: sys::napi_env,
+    ab: sys::napi_value,
+    data: *mut std::ffi::c_void,
+    len: usize,
+    what: &str,
+) -> Result<&'a [u8]> {
     if len == 0 || data.is_null() {
         let mut detached = false;
         // SAFETY: `ab` is the live ArrayBuffer behind the value (Node-API 7).
         unsafe { sys::napi_is_detached_arraybuffer(e, ab, &mut detached) };
         if detached {
-            return Err(invalid_value(env, &format!("{what} is a view of a detached ArrayBuffer (it was transferred)")));
+            return Err(invalid_value(
+                env,
+                &format!("{what} is a view of a detached ArrayBuffer (it was transferred)"),
+            ));
         }
         return Ok(&[]);
     }

@@ -205,6 +205,7 @@ pub fn error_value(env: &Env, code: &str, msg: &str) -> sys::napi_value {
 /// Test hook: this platform's errno table, `[errno, code, description]` per
 /// row, checked against Node's own `util.getSystemErrorMap()`.
 #[napi_derive::napi(ts_return_type = "Array<[number, string, string]>")]
+#[cfg_attr(test, allow(dead_code))]
 pub fn errno_table_for_test(env: &Env) -> napi::Result<napi::bindgen_prelude::Array<'_>> {
     let rows = errno::table();
     let mut out = env.create_array(rows.len() as u32)?;

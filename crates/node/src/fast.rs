@@ -17,8 +17,8 @@ use crate::store::{located, Slot};
 use napi::bindgen_prelude::*;
 use napi::{sys, Env};
 use srd_engine::{Op, Store};
-use std::ffi::c_void;
 use std::cell::Cell;
+use std::ffi::c_void;
 use std::ptr;
 use std::rc::Rc;
 
@@ -39,10 +39,14 @@ struct Bound {
 /// `[locate, locateWithKeyHash, write, enqueueWrite]` bound to `slot`,
 /// `queue` and `seen` (see each callback).
 pub fn functions<'env>(env: &'env Env, slot: &Rc<Slot>, queue: &SharedQueue, seen: &Seen) -> Result<Array<'env>> {
-    let fns: [(&str, Callback); 4] = [("locate", locate_key), ("locateWithKeyHash", locate_hash), ("write", write), ("enqueueWrite", enqueue_write)];
+    let fns: [(&str, Callback); 4] =
+        [("locate", locate_key), ("locateWithKeyHash", locate_hash), ("write", write), ("enqueueWrite", enqueue_write)];
     let mut out = env.create_array(fns.len() as u32)?;
     for (i, (name, cb)) in fns.into_iter().enumerate() {
-        out.set(i as u32, bound(env, name, cb, Bound { slot: slot.clone(), queue: queue.clone(), seen: seen.clone() })?)?;
+        out.set(
+            i as u32,
+            bound(env, name, cb, Bound { slot: slot.clone(), queue: queue.clone(), seen: seen.clone() })?,
+        )?;
     }
     Ok(out)
 }
@@ -55,8 +59,10 @@ fn bound<'env>(env: &'env Env, name: &str, cb: Callback, to: Bound) -> Result<Un
     // SAFETY: `name` outlives the call (napi copies it); `data` stays valid
     // until `finalize` reclaims it, which napi runs after the function is gone.
     let ok = unsafe {
-        sys::napi_create_function(env.raw(), name.as_ptr().cast(), name.len() as isize, Some(cb), data.cast(), &mut f) == sys::Status::napi_ok
-            && sys::napi_add_finalizer(env.raw(), f, data.cast(), Some(finalize), ptr::null_mut(), ptr::null_mut()) == sys::Status::napi_ok
+        sys::napi_create_function(env.raw(), name.as_ptr().cast(), name.len() as isize, Some(cb), data.cast(), &mut f)
+            == sys::Status::napi_ok
+            && sys::napi_add_finalizer(env.raw(), f, data.cast(), Some(finalize), ptr::null_mut(), ptr::null_mut())
+                == sys::Status::napi_ok
     };
     if !ok {
         // SAFETY: no finalizer owns `data` (napi_add_finalizer failed or never ran).
@@ -90,7 +96,8 @@ impl<'a> Call<'a> {
         let mut argv = [ptr::null_mut(); 2];
         let mut data = ptr::null_mut();
         // SAFETY: argv has room for argc values; missing ones are filled with undefined.
-        let status = unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), &mut data) };
+        let status =
+            unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), &mut data) };
         if status != sys::Status::napi_ok || data.is_null() {
             return None;
         }
@@ -134,9 +141,15 @@ unsafe extern "C" fn locate_hash(env: sys::napi_env, info: sys::napi_callback_in
 
 /// # Safety
 /// `env` and `info` must be the ones N-API passed to a callback made by `bound`.
-unsafe fn locate(env: sys::napi_env, info: sys::napi_callback_info, key: impl Fn(&Env, &Unknown<'_>) -> Result<u64>) -> sys::napi_value {
+unsafe fn locate(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+    key: impl Fn(&Env, &Unknown<'_>) -> Result<u64>,
+) -> sys::napi_value {
     // SAFETY: forwarded from the callback.
-    let Some(c) = (unsafe { Call::new(env, info) }) else { return ptr::null_mut() };
+    let Some(c) = (unsafe { Call::new(env, info) }) else {
+        return ptr::null_mut();
+    };
     let r = c.with_store(|s| {
         let h = key(&c.env, &c.args[0])?;
         let (generation, len) = c.seen.get();
@@ -148,7 +161,9 @@ unsafe fn locate(env: sys::napi_env, info: sys::napi_callback_info, key: impl Fn
 /// `write(key, payload)`: as `NativeStore.write`; returns the tail.
 unsafe extern "C" fn write(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: called by N-API with this callback's env and info.
-    let Some(c) = (unsafe { Call::new(env, info) }) else { return ptr::null_mut() };
+    let Some(c) = (unsafe { Call::new(env, info) }) else {
+        return ptr::null_mut();
+    };
     let r = c.with_store(|s| {
         let h = args::key_hash(&c.env, &c.args[0], "key")?;
         let p = args::bytes(&c.env, &c.args[1], "payload")?;
@@ -162,7 +177,9 @@ unsafe extern "C" fn write(env: sys::napi_env, info: sys::napi_callback_info) ->
 /// undefined, or throws on a bad argument.
 unsafe extern "C" fn enqueue_write(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: called by N-API with this callback's env and info.
-    let Some(c) = (unsafe { Call::new(env, info) }) else { return ptr::null_mut() };
+    let Some(c) = (unsafe { Call::new(env, info) }) else {
+        return ptr::null_mut();
+    };
     // Null is `undefined` to N-API; on Err the exception is already pending.
     let _ = c.with_store(|_| borrow(&c.env, c.queue)?.push_write(&c.env, &c.args[0], &c.args[1]));
     ptr::null_mut()

@@ -103,7 +103,14 @@ impl Queue {
 /// element is invalid, it throws and nothing is queued. The queue is not
 /// borrowed while the arrays are read: an element getter may run JS that
 /// queues writes of its own (they land before this group).
-pub fn push_group(env: &Env, queue: &SharedQueue, kind: u32, keys: &Unknown<'_>, payloads: &Unknown<'_>, allow_null: bool) -> Result<()> {
+pub fn push_group(
+    env: &Env,
+    queue: &SharedQueue,
+    kind: u32,
+    keys: &Unknown<'_>,
+    payloads: &Unknown<'_>,
+    allow_null: bool,
+) -> Result<()> {
     let keys = Elements::of(env, keys, if kind == PUT_HASH || kind == DELETE_HASH { "keyHashes" } else { "keys" })?;
     let payloads = if kind == PUT_KEY || kind == PUT_HASH {
         let p = Elements::of(env, payloads, "payloads")?;
@@ -134,7 +141,13 @@ pub fn borrow<'a>(env: &Env, queue: &'a SharedQueue) -> Result<RefMut<'a, Queue>
     queue.try_borrow_mut().map_err(|_| crate::errors::throw(env, "ERR_INTERNAL", "async write queue busy"))
 }
 
-fn convert(env: &Env, kind: u32, key: &Unknown<'_>, payload: Option<&Unknown<'_>>, payloads: &mut Payloads) -> Result<QueuedOp> {
+fn convert(
+    env: &Env,
+    kind: u32,
+    key: &Unknown<'_>,
+    payload: Option<&Unknown<'_>>,
+    payloads: &mut Payloads,
+) -> Result<QueuedOp> {
     let payload = |payloads: &mut Payloads| match payload {
         Some(p) => payloads.push(env, p, "payload"),
         None => Err(invalid_value(env, "a put needs a payload")),

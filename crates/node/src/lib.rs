@@ -48,7 +48,6 @@ impl NamespaceHasher {
     }
 }
 
-
 /// Test hook: a task whose engine call panics. It must reject its Promise
 /// (with code `ERR_INTERNAL`) and leave the process running.
 #[napi(ts_return_type = "Promise<void>")]

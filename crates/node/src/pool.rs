@@ -23,7 +23,8 @@ pub fn copy_of(bytes: &[u8]) -> Vec<u8> {
 /// An empty buffer of at least `len` bytes' capacity: the smallest pooled one that fits, or a new one.
 fn take(len: usize) -> Vec<u8> {
     let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
-    let best = pool.iter().enumerate().filter(|(_, b)| b.capacity() >= len).min_by_key(|(_, b)| b.capacity()).map(|(i, _)| i);
+    let best =
+        pool.iter().enumerate().filter(|(_, b)| b.capacity() >= len).min_by_key(|(_, b)| b.capacity()).map(|(i, _)| i);
     match best {
         Some(i) => pool.swap_remove(i),
         None => Vec::with_capacity(len),

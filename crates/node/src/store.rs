@@ -11,10 +11,10 @@ use napi::bindgen_prelude::*;
 use napi::Env;
 use napi_derive::napi;
 use srd_engine::{Located, Op, OpenOptions, Part, Store, StreamWriter};
-use typed_arena::Arena;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
+use typed_arena::Arena;
 
 /// The view a handle has before its first `view()`: none.
 const NO_VIEW: (u64, u64) = (u64::MAX, 0);
@@ -39,7 +39,11 @@ pub struct NativeStore {
 
 impl NativeStore {
     pub(crate) fn from_arc(store: Arc<Store>) -> Self {
-        Self { slot: Rc::new(RefCell::new(Some(store))), queue: SharedQueue::default(), seen: Seen::new(Cell::new(NO_VIEW)) }
+        Self {
+            slot: Rc::new(RefCell::new(Some(store))),
+            queue: SharedQueue::default(),
+            seen: Seen::new(Cell::new(NO_VIEW)),
+        }
     }
 
     fn get(&self, env: &Env) -> Result<Arc<Store>> {
@@ -129,7 +133,8 @@ impl NativeStore {
     /// Releases this handle on the engine (the file closes with the last one).
     #[napi]
     pub fn close(&self, env: &Env) -> Result<()> {
-        let mut slot = self.slot.try_borrow_mut().map_err(|_| crate::errors::throw(env, "ERR_INTERNAL", "store handle busy"))?;
+        let mut slot =
+            self.slot.try_borrow_mut().map_err(|_| crate::errors::throw(env, "ERR_INTERNAL", "store handle busy"))?;
         slot.take();
         Ok(())
     }
@@ -140,7 +145,9 @@ impl NativeStore {
     }
 
     /// `[locate, locateWithKeyHash, write, enqueueWrite]`: raw functions bound to this handle (fast.rs).
-    #[napi(ts_return_type = "[(key: unknown) => number, (keyHash: unknown) => number, (key: unknown, payload: unknown) => number, (key: unknown, payload: unknown) => void]")]
+    #[napi(
+        ts_return_type = "[(key: unknown) => number, (keyHash: unknown) => number, (key: unknown, payload: unknown) => number, (key: unknown, payload: unknown) => void]"
+    )]
     pub fn fast_functions<'env>(&self, env: &'env Env) -> Result<Array<'env>> {
         crate::fast::functions(env, &self.slot, &self.queue, &self.seen)
     }
@@ -153,8 +160,16 @@ impl NativeStore {
             backup: r.backup.to_string_lossy().into_owned(),
             kept_prefix: r.kept_prefix as f64,
             salvaged_entries: r.salvaged_entries as u32,
-            lost_ranges: r.lost_ranges.iter().map(|&(start, end)| LostRange { start: start as f64, end: end as f64 }).collect(),
-            lost_entries: r.lost_entries.iter().map(|e| LostEntry { key_hash: BigInt::from(e.key_hash), offset: e.meta as f64 }).collect(),
+            lost_ranges: r
+                .lost_ranges
+                .iter()
+                .map(|&(start, end)| LostRange { start: start as f64, end: end as f64 })
+                .collect(),
+            lost_entries: r
+                .lost_entries
+                .iter()
+                .map(|e| LostEntry { key_hash: BigInt::from(e.key_hash), offset: e.meta as f64 })
+                .collect(),
             new_size: r.new_len as f64,
         }))
     }
@@ -181,9 +196,20 @@ impl NativeStore {
     }
 
     #[napi]
-    pub fn batch_write_with_key_hashes(&self, env: &Env, key_hashes: Unknown<'_>, payloads: Unknown<'_>, allow_null_bytes: bool) -> Result<f64> {
+    pub fn batch_write_with_key_hashes(
+        &self,
+        env: &Env,
+        key_hashes: Unknown<'_>,
+        payloads: Unknown<'_>,
+        allow_null_bytes: bool,
+    ) -> Result<f64> {
         let strings = Arena::new();
-        apply_puts(env, &*self.get(env)?, args::Puts::new(env, &key_hashes, &payloads, true, &strings)?, allow_null_bytes)
+        apply_puts(
+            env,
+            &*self.get(env)?,
+            args::Puts::new(env, &key_hashes, &payloads, true, &strings)?,
+            allow_null_bytes,
+        )
     }
 
     #[napi]
@@ -260,7 +286,14 @@ impl NativeStore {
 
     /// Offsets of several keys (`-1` for absent ones), or `null` if the view must be refreshed.
     #[napi]
-    pub fn batch_locate(&self, env: &Env, keys: Unknown<'_>, hashed: bool, generation: f64, view_len: f64) -> Result<Option<Vec<f64>>> {
+    pub fn batch_locate(
+        &self,
+        env: &Env,
+        keys: Unknown<'_>,
+        hashed: bool,
+        generation: f64,
+        view_len: f64,
+    ) -> Result<Option<Vec<f64>>> {
         let s = self.get(env)?;
         let hashes = args::key_hashes(env, &keys, hashed)?;
         let mut out = Vec::with_capacity(hashes.len());
@@ -294,10 +327,8 @@ impl NativeStore {
     pub fn check_key_hashes(&self, env: &Env, hashes: Unknown<'_>, keys: Unknown<'_>) -> Result<()> {
         let s = self.get(env)?;
         let hashes = args::key_hashes(env, &hashes, true)?;
-        let keys = args::array(env, &keys, "keys")?
-            .iter()
-            .map(|k| args::bytes(env, k, "key"))
-            .collect::<Result<Vec<_>>>()?;
+        let keys =
+            args::array(env, &keys, "keys")?.iter().map(|k| args::bytes(env, k, "key")).collect::<Result<Vec<_>>>()?;
         let keys: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
         s.batch_read_hashed_keys(&hashes, Some(&keys)).or_throw(env).map(|_| ())
     }
@@ -367,7 +398,13 @@ impl NativeIter {
     /// generation (valid for every offset it yields).
     #[napi(ts_return_type = "[ArrayBuffer, ArrayBuffer]")]
     pub fn view<'env>(&self, env: &'env Env) -> Result<Array<'env>> {
-        let view = self.inner.lock().unwrap_or_else(|e| e.into_inner()).view().map_err(srd_engine::Error::from).or_throw(env)?;
+        let view = self
+            .inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .view()
+            .map_err(srd_engine::Error::from)
+            .or_throw(env)?;
         views::array_buffers(env, view)
     }
 
@@ -464,7 +501,14 @@ impl NativeStore {
     /// nothing on a bad argument. Its outcome is in what the `flushAsync`
     /// that appends it resolves to.
     #[napi]
-    pub fn enqueue(&self, env: &Env, kind: u32, keys: Unknown<'_>, payloads: Unknown<'_>, allow_null: bool) -> Result<()> {
+    pub fn enqueue(
+        &self,
+        env: &Env,
+        kind: u32,
+        keys: Unknown<'_>,
+        payloads: Unknown<'_>,
+        allow_null: bool,
+    ) -> Result<()> {
         self.get(env)?;
         group::push_group(env, &self.queue, kind, &keys, &payloads, allow_null)
     }
@@ -554,7 +598,14 @@ impl NativeStore {
 
     /// As `locate`, on a worker thread.
     #[napi(ts_return_type = "Promise<number>")]
-    pub fn locate_async(&self, env: &Env, key: Unknown<'_>, hashed: bool, generation: f64, view_len: f64) -> Result<AsyncTask<Job>> {
+    pub fn locate_async(
+        &self,
+        env: &Env,
+        key: Unknown<'_>,
+        hashed: bool,
+        generation: f64,
+        view_len: f64,
+    ) -> Result<AsyncTask<Job>> {
         let s = self.get(env)?;
         let h = if hashed { args::hash(env, &key, "keyHash")? } else { args::key_hash(env, &key, "key")? };
         Ok(Job::new(move || Ok(Out::Number(located(s.locate(h, generation as u64, view_len as u64))))))
@@ -568,7 +619,14 @@ impl NativeStore {
 
     /// As `batchLocate`, on a worker thread; `[-2]` asks for a view refresh.
     #[napi(ts_return_type = "Promise<number[]>")]
-    pub fn batch_locate_async(&self, env: &Env, keys: Unknown<'_>, hashed: bool, generation: f64, view_len: f64) -> Result<AsyncTask<Job>> {
+    pub fn batch_locate_async(
+        &self,
+        env: &Env,
+        keys: Unknown<'_>,
+        hashed: bool,
+        generation: f64,
+        view_len: f64,
+    ) -> Result<AsyncTask<Job>> {
         let s = self.get(env)?;
         let hashes = args::key_hashes(env, &keys, hashed)?;
         Ok(Job::new(move || {

@@ -96,6 +96,7 @@ fn description(code: &str) -> &'static str {
 
 /// Every (errno, code, description) this platform's table knows, for the
 /// test that checks it against Node's own `util.getSystemErrorMap()`.
+#[cfg_attr(test, allow(dead_code))]
 pub fn table() -> Vec<(i32, &'static str, &'static str)> {
     os::CODES.iter().map(|&(code, _)| (os::number_of(code), code, description(code))).collect()
 }

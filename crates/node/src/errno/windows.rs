@@ -38,29 +38,29 @@ pub const CODES: &[(&str, i32)] = &[
 
 /// Win32 error codes -> the code libuv reports for them.
 const WIN32: &[(i32, &str)] = &[
-    (2, "ENOENT"),    // ERROR_FILE_NOT_FOUND
-    (3, "ENOENT"),    // ERROR_PATH_NOT_FOUND
-    (4, "EMFILE"),    // ERROR_TOO_MANY_OPEN_FILES
-    (5, "EPERM"),     // ERROR_ACCESS_DENIED (libuv: EPERM)
-    (6, "EBADF"),     // ERROR_INVALID_HANDLE
-    (8, "ENOMEM"),    // ERROR_NOT_ENOUGH_MEMORY
-    (14, "ENOMEM"),   // ERROR_OUTOFMEMORY
-    (19, "EROFS"),    // ERROR_WRITE_PROTECT
-    (23, "EIO"),      // ERROR_CRC
-    (32, "EBUSY"),    // ERROR_SHARING_VIOLATION
-    (33, "EBUSY"),    // ERROR_LOCK_VIOLATION
-    (39, "ENOSPC"),   // ERROR_HANDLE_DISK_FULL
-    (80, "EEXIST"),   // ERROR_FILE_EXISTS
-    (87, "EINVAL"),   // ERROR_INVALID_PARAMETER
-    (112, "ENOSPC"),  // ERROR_DISK_FULL
-    (123, "ENOENT"),  // ERROR_INVALID_NAME
-    (145, "ENOTEMPTY"), // ERROR_DIR_NOT_EMPTY
-    (161, "ENOENT"),  // ERROR_BAD_PATHNAME
-    (183, "EEXIST"),  // ERROR_ALREADY_EXISTS
+    (2, "ENOENT"),         // ERROR_FILE_NOT_FOUND
+    (3, "ENOENT"),         // ERROR_PATH_NOT_FOUND
+    (4, "EMFILE"),         // ERROR_TOO_MANY_OPEN_FILES
+    (5, "EPERM"),          // ERROR_ACCESS_DENIED (libuv: EPERM)
+    (6, "EBADF"),          // ERROR_INVALID_HANDLE
+    (8, "ENOMEM"),         // ERROR_NOT_ENOUGH_MEMORY
+    (14, "ENOMEM"),        // ERROR_OUTOFMEMORY
+    (19, "EROFS"),         // ERROR_WRITE_PROTECT
+    (23, "EIO"),           // ERROR_CRC
+    (32, "EBUSY"),         // ERROR_SHARING_VIOLATION
+    (33, "EBUSY"),         // ERROR_LOCK_VIOLATION
+    (39, "ENOSPC"),        // ERROR_HANDLE_DISK_FULL
+    (80, "EEXIST"),        // ERROR_FILE_EXISTS
+    (87, "EINVAL"),        // ERROR_INVALID_PARAMETER
+    (112, "ENOSPC"),       // ERROR_DISK_FULL
+    (123, "ENOENT"),       // ERROR_INVALID_NAME
+    (145, "ENOTEMPTY"),    // ERROR_DIR_NOT_EMPTY
+    (161, "ENOENT"),       // ERROR_BAD_PATHNAME
+    (183, "EEXIST"),       // ERROR_ALREADY_EXISTS
     (206, "ENAMETOOLONG"), // ERROR_FILENAME_EXCED_RANGE
-    (267, "ENOTDIR"), // ERROR_DIRECTORY
-    (1117, "EIO"),    // ERROR_IO_DEVICE
-    (1314, "EPERM"),  // ERROR_PRIVILEGE_NOT_HELD
+    (267, "ENOTDIR"),      // ERROR_DIRECTORY
+    (1117, "EIO"),         // ERROR_IO_DEVICE
+    (1314, "EPERM"),       // ERROR_PRIVILEGE_NOT_HELD
 ];
 
 /// `(code, errno)` of a Win32 error code.
