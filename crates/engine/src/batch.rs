@@ -5,7 +5,7 @@
 //! store makes a batch visible (index and tail) once all of it is written.
 
 use crate::format::{self, Metadata, METADATA_SIZE, TOMBSTONE};
-use crate::store::Op;
+use crate::ops::Op;
 use std::io::{self, Write};
 
 /// Payloads at least this large are written straight from the caller's

@@ -4,9 +4,9 @@
 
 use crate::entry::EntryHandle;
 use crate::format::{EntryLocation, Metadata, METADATA_SIZE};
+use crate::generation::Generation;
 use crate::index::SpreadHasher;
 use crate::mapping::{ReadMap, ViewMap};
-use crate::store::Generation;
 use hashbrown::HashSet;
 use std::hash::BuildHasherDefault;
 use std::sync::Arc;

@@ -2,35 +2,42 @@
 //! store with 64-byte-aligned payloads, byte-compatible with the
 //! `simd-r-drive` crate 0.16.x. No Node.js here; `srd-node` binds it.
 //!
-//! Modules, each named for what it holds:
-//! - [`format`]: the on-disk entry layout (see `docs/FORMAT.md`)
-//! - [`hash`]: key hashing and namespaces
-//! - [`recovery`]: finding the valid prefix of a file on open
-//! - [`salvage`]: telling a torn tail from damage past it, and `repair`
-//! - [`index`]: key hash -> live entry
-//! - [`mapping`]: the read-only engine map and the private JS views
-//! - [`store`]: writes, reads, compaction, verification
-//! - `batch`: encoding a batch at the tail; `writer`: the append path (`pwrite` at the tail, rollback)
-//! - [`iter`], [`stream`], [`entry`], [`simd_copy`], [`error`]
+//! Layers, lowest first (a module uses only modules above it in this list;
+//! see `docs/architecture.md`):
+//! - [`error`], `locks`, `platform` (per-OS code), [`simd_copy`]
+//! - [`format`]: the on-disk entry layout (see `docs/FORMAT.md`); [`hash`]: key hashing and namespaces
+//! - [`ops`]: the write operations a batch is made of
+//! - [`mapping`]: the engine's read map and the private views; [`entry`]: a read entry
+//! - [`recovery`]: the valid prefix of a file; [`salvage`]: torn tail or damage, and repair
+//! - [`index`]: key hash -> live entry; `batch`: encoding a batch; `writer`: the append path
+//! - `generation`: one generation of the file; [`iter`]: live entries of a snapshot
+//! - `registry`: one engine per file per process
+//! - [`store`]: the store, one concern per file (open, commit, reads, views, compaction, streams)
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 mod batch;
 pub mod entry;
 pub mod error;
 pub mod format;
+mod generation;
 pub mod hash;
 pub mod index;
 pub mod iter;
+mod locks;
 pub mod mapping;
+pub mod ops;
+mod platform;
 pub mod recovery;
 mod registry;
 pub mod salvage;
 pub mod simd_copy;
 pub mod store;
-pub mod stream;
 mod writer;
 
 pub use entry::EntryHandle;
-pub use error::{Error, Result};
+pub use error::{Call, Error, Result};
 pub use hash::{compute_hash, NamespaceHasher};
-pub use store::{Applied, Group, Located, Op, OpenOptions, Part, Store};
-pub use stream::StreamWriter;
+pub use ops::{Applied, Group, Op, Part};
+pub use store::{Located, OpenOptions, Store, StreamWriter};

@@ -118,18 +118,14 @@ impl ViewMap {
     }
 
     /// Maps the pages holding `[offset, offset + len)` of both maps into this
-    /// process's page tables now (`MADV_POPULATE_READ`), so that a thread
-    /// reading them later does not stop on a page fault (nor on the disk).
-    /// Best effort: a kernel without it (before Linux 5.14) or another OS
-    /// does nothing.
+    /// process's page tables now, so that a thread reading them later does
+    /// not stop on a page fault (nor on the disk). Best effort (see
+    /// `platform::populate_read`).
     pub fn populate(&self, offset: u64, len: u64) {
-        #[cfg(target_os = "linux")]
-        for m in [&self.payload, &self.meta].into_iter().flatten() {
-            if offset.saturating_add(len) <= self.len as u64 {
-                let _ = m.advise_range(memmap2::Advice::PopulateRead, offset as usize, len as usize);
+        if offset.saturating_add(len) <= self.len as u64 {
+            for m in [&self.payload, &self.meta].into_iter().flatten() {
+                crate::platform::populate_read(m, offset as usize, len as usize);
             }
         }
-        #[cfg(not(target_os = "linux"))]
-        let _ = (offset, len);
     }
 }

@@ -1,12 +1,14 @@
 //! One engine per file per process: every open of a file (from any thread,
 //! including Node worker threads, which share this library) gets the same
-//! `Arc<Store>` while one is alive. Files are told apart by identity (device
+//! `Arc` of the engine while one is alive. The registry knows nothing of the
+//! store (it holds `dyn Any` engines, so it sits below `store`). Files are told apart by identity (device
 //! and inode on Unix), not by name: two spellings or hard links of one file
 //! share an engine, and a file deleted and created again at the same path
 //! gets a new one.
 
 use crate::error::IoContext;
-use crate::store::Store;
+use crate::platform;
+use std::any::Any;
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -14,9 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) enum FileId {
-    #[cfg_attr(not(unix), allow(dead_code))]
     Inode(u64, u64),
-    #[cfg_attr(unix, allow(dead_code))]
     Path(PathBuf),
 }
 
@@ -31,26 +31,20 @@ impl FileId {
         Self::identify(path, || std::fs::metadata(path))
     }
 
-    /// Device and inode from `metadata` on Unix; elsewhere the path itself
-    /// (`metadata` is not called).
+    /// Device and inode where the platform gives them (`platform::file_identity`);
+    /// elsewhere the path itself.
     fn identify(path: &Path, metadata: impl FnOnce() -> std::io::Result<std::fs::Metadata>) -> std::io::Result<FileId> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            let _ = path;
-            let m = metadata()?;
-            Ok(FileId::Inode(m.dev(), m.ino()))
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = metadata;
-            Ok(FileId::Path(path.to_path_buf()))
-        }
+        Ok(match platform::file_identity(&metadata()?) {
+            (0, 0) => FileId::Path(path.to_path_buf()),
+            (dev, ino) => FileId::Inode(dev, ino),
+        })
     }
 }
 
-fn registry() -> &'static Mutex<HashMap<FileId, Weak<Store>>> {
-    static REG: OnceLock<Mutex<HashMap<FileId, Weak<Store>>>> = OnceLock::new();
+type Engine = dyn Any + Send + Sync;
+
+fn registry() -> &'static Mutex<HashMap<FileId, Weak<Engine>>> {
+    static REG: OnceLock<Mutex<HashMap<FileId, Weak<Engine>>>> = OnceLock::new();
     REG.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
@@ -62,12 +56,16 @@ fn registry() -> &'static Mutex<HashMap<FileId, Weak<Store>>> {
 ///   is opened again;
 /// - an entry stays until its engine's `Drop` has released the file lock
 ///   ([`release`]); an open that finds a dying engine waits for that, rather
-///   than fail on the lock the engine still holds (ERR_STORE_LOCKED).
-pub(crate) fn get_or_open(
+///   than fail on the lock the engine still holds (`Error::StoreLocked`).
+///
+/// `id_of` gives the identity of the file an engine writes (after `open`,
+/// which may have replaced the file: a repair rebuilds it).
+pub(crate) fn get_or_open<T: Any + Send + Sync>(
     path: &Path,
     open_file: impl Fn() -> std::io::Result<File>,
-    open: impl FnOnce(File) -> crate::Result<Store>,
-) -> crate::Result<Arc<Store>> {
+    open: impl FnOnce(File) -> crate::Result<T>,
+    id_of: impl Fn(&T) -> std::io::Result<FileId>,
+) -> crate::Result<Arc<T>> {
     // Both waits below are brief; one that is not gives up with an error.
     let mut tries = 0;
     let mut retry = |why: &str| -> crate::Result<()> {
@@ -87,7 +85,7 @@ pub(crate) fn get_or_open(
             continue;
         }
         if let Some(entry) = reg.get(&key) {
-            if let Some(store) = entry.upgrade() {
+            if let Some(store) = entry.upgrade().and_then(|e| e.downcast::<T>().ok()) {
                 return Ok(store);
             }
             // Dying in another thread: its Drop is about to release the file.
@@ -97,17 +95,16 @@ pub(crate) fn get_or_open(
             continue;
         }
         let store = Arc::new(open(file)?);
-        // `open` may have replaced the file (a repair rebuilds it): key the
-        // engine by the file it writes.
-        reg.insert(store.file_id()?, Arc::downgrade(&store));
+        let engine: Arc<Engine> = store.clone();
+        reg.insert(id_of(&store)?, Arc::downgrade(&engine));
         return Ok(store);
     }
 }
 
 /// Renames `from` over `to` (`store`'s file) and moves `store`'s entry from
 /// the old file's identity to the new one's, in one step for other opens.
-pub(crate) fn rename_over(
-    store: &Arc<Store>,
+pub(crate) fn rename_over<T: Any + Send + Sync>(
+    store: &Arc<T>,
     from: &Path,
     to: &Path,
     old: &FileId,
@@ -115,21 +112,27 @@ pub(crate) fn rename_over(
 ) -> std::io::Result<()> {
     let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
     std::fs::rename(from, to)?;
-    if reg.get(old).is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(store))) {
+    if reg.get(old).is_some_and(|w| same(w, Arc::as_ptr(store).cast())) {
         reg.remove(old);
     }
-    reg.insert(new, Arc::downgrade(store));
+    let engine: Arc<Engine> = store.clone();
+    reg.insert(new, Arc::downgrade(&engine));
     Ok(())
 }
 
 /// Called by a dying engine's `Drop`, its file still open: releases the file
 /// lock and removes the engine's entry in one step for other opens.
-pub(crate) fn release(store: *const Store, file: &File, path: &Path) {
+pub(crate) fn release(store: *const (), file: &File, path: &Path) {
     let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
     let _ = file.unlock();
     if let Ok(key) = FileId::of(file, path) {
-        if reg.get(&key).is_some_and(|w| std::ptr::eq(w.as_ptr(), store)) {
+        if reg.get(&key).is_some_and(|w| same(w, store)) {
             reg.remove(&key);
         }
     }
+}
+
+/// True when `w` is the engine at `ptr`.
+fn same(w: &Weak<Engine>, ptr: *const ()) -> bool {
+    std::ptr::eq(w.as_ptr().cast::<()>(), ptr)
 }

@@ -233,9 +233,9 @@ pub(crate) fn rebuild(path: &Path, bytes: &[u8], scan: &Scan) -> Result<RepairRe
         }
     };
     let backup = keep_backup(path)?;
-    crate::store::sync_dir(path);
+    crate::platform::sync_dir(path);
     std::fs::rename(&tmp, path).at(Call::Rename, path)?;
-    crate::store::sync_dir(path);
+    crate::platform::sync_dir(path);
     Ok(RepairReport {
         backup,
         kept_prefix: scan.from,

@@ -75,30 +75,12 @@ impl io::Write for Sink<'_> {
     }
 
     fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        write_at(self.file, bytes, self.pos)?;
+        crate::platform::write_at(self.file, bytes, self.pos)?;
         self.pos += bytes.len() as u64;
         Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Writes all of `bytes` at offset `at` (the file cursor is not used).
-fn write_at(file: &File, bytes: &[u8], at: u64) -> io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileExt;
-        file.write_all_at(bytes, at)
-    }
-    #[cfg(windows)]
-    {
-        use std::os::windows::fs::FileExt;
-        let mut done = 0;
-        while done < bytes.len() {
-            done += file.seek_write(&bytes[done..], at + done as u64)?;
-        }
         Ok(())
     }
 }

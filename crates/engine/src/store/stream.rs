@@ -6,9 +6,10 @@
 //! source that fails midway leaves nothing behind, and memory stays bounded
 //! whatever the stream's length.
 
+use super::Store;
 use crate::error::{Call, IoContext};
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::format::{self, Metadata, METADATA_SIZE};
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
 use std::sync::Arc;
@@ -99,5 +100,31 @@ impl StreamWriter {
         }
         let crc = self.crc.clone().finalize();
         self.store.append_spooled(self.key_hash, &mut self.spool, self.len, crc)
+    }
+}
+
+impl Store {
+    /// Begins a streamed write of one entry (see [`StreamWriter`]).
+    pub fn stream_writer(self: &Arc<Self>, key_hash: u64) -> StreamWriter {
+        StreamWriter::new(self.clone(), key_hash)
+    }
+
+    /// Appends a streamed entry whose payload is in `spool`. Used by `StreamWriter::finish`.
+    pub(crate) fn append_spooled(&self, key_hash: u64, spool: &mut Spool, len: u64, crc: u32) -> Result<u64> {
+        let mut w = self.writer()?;
+        let base = w.tail;
+        let pad = format::pad_len(base);
+        let m = base + pad + len;
+        let meta = Metadata { key_hash, prev_offset: base, checksum: crc };
+        w.append_or_roll_back(self.durable, |file| {
+            file.write_all(&[0u8; 64][..pad as usize])?;
+            spool.copy_into(file)?;
+            file.write_all(&meta.encode())
+        })
+        .map_err(|e| e.on_path(&self.path))?;
+        let tail = m + METADATA_SIZE as u64;
+        w.tail = tail;
+        self.publish(tail, 1, [(key_hash, Some(m))]);
+        Ok(tail)
     }
 }

@@ -1,0 +1,168 @@
+//! Appending: validating a batch of ops, writing it in one append at the
+//! tail (rolled back on any error), and publishing it in one index update.
+//! Groups (async group commit) fail alone.
+
+use super::Store;
+use crate::batch::{self, Encoder};
+use crate::error::{Error, Result};
+use crate::format::TOMBSTONE;
+use crate::locks::{read, write};
+use crate::ops::{Applied, Group, Op};
+use crate::writer::Writer;
+use std::borrow::Cow;
+use std::io;
+use std::sync::atomic::Ordering;
+
+impl Store {
+    /// Appends a batch in one write and publishes it in one index update.
+    /// All-or-nothing: every op is validated before any byte is written.
+    /// A `[0x00]` payload is written as a tombstone only with `allow_null`.
+    /// Returns the tail after the batch.
+    pub fn apply(&self, ops: &[Op<'_>], allow_null: bool) -> Result<u64> {
+        validate_ops(ops, allow_null)?;
+        let mut w = self.writer()?;
+        let tails = self.append(&mut w, ops)?;
+        Ok(tails.last().copied().unwrap_or(w.tail))
+    }
+
+    /// Group commit: appends several independent groups of `ops` in ONE
+    /// write, one index update and (when durable) one fsync. Group `g` is
+    /// `ops[groups[g - 1].end..groups[g].end]` (the first starts at 0); each
+    /// is validated on its own and stays all-or-nothing: an invalid group is
+    /// left out without failing the others. Nothing is allocated per group
+    /// beyond its tail, and when every group is valid the ops are written
+    /// from `ops` itself (a flush of 10,000 async writes in a fresh process
+    /// paid ~2 µs per fresh page of the per-group lists this replaced).
+    pub fn apply_groups(&self, ops: &[Op<'_>], groups: &[Group]) -> Applied {
+        let mut failed = Vec::new();
+        let mut start = 0;
+        for (g, group) in groups.iter().enumerate() {
+            let valid = match ops.get(start..group.end) {
+                Some(slice) => validate_ops(slice, group.allow_null),
+                None => Err(Error::invalid("group bounds out of order")),
+            };
+            if let Err(e) = valid {
+                failed.push((g, e));
+            }
+            start = group.end.max(start);
+        }
+        let kept: Cow<'_, [Op<'_>]> =
+            if failed.is_empty() { Cow::Borrowed(ops) } else { Cow::Owned(kept_ops(ops, groups, &failed)) };
+        let written = self.writer().and_then(|mut w| {
+            let base = w.tail;
+            self.append(&mut w, &kept).map(|tails| (base, tails))
+        });
+        match written {
+            Ok((base, tails)) => Applied { tails: group_tails(base, groups, &failed, tails), failed },
+            Err(e) => {
+                let mut failed = failed.into_iter().peekable();
+                let all = (0..groups.len())
+                    .map(|g| match failed.next_if(|(f, _)| *f == g) {
+                        Some(earlier) => earlier,
+                        None => (g, e.replicate()),
+                    })
+                    .collect();
+                Applied { tails: vec![self.tail.load(Ordering::Acquire); groups.len()], failed: all }
+            }
+        }
+    }
+
+    /// Writes already-validated ops at the tail (batch.rs), then publishes
+    /// them. `Op::Delete` of a key that is not live (in the index or earlier
+    /// in `ops`) writes nothing. Returns the tail after each op. On an I/O
+    /// error the file is cut back and nothing is published.
+    fn append(&self, w: &mut Writer, ops: &[Op<'_>]) -> Result<Vec<u64>> {
+        let base = w.tail;
+        if ops.is_empty() {
+            return Ok(Vec::new());
+        }
+        let deletes = ops.iter().any(|op| matches!(op, Op::Delete(_)));
+        let mut enc = Encoder::new(base, ops, deletes);
+        w.append_or_roll_back(self.durable, |file| -> io::Result<()> {
+            if deletes {
+                let ix = read(&self.index);
+                enc.push(file, ops, |h| ix.keys.contains(h))?;
+            } else {
+                enc.push(file, ops, |_| false)?;
+            }
+            enc.finish(file)
+        })
+        .map_err(|e| e.on_path(&self.path))?;
+        w.tail = enc.tail;
+        self.publish(enc.tail, ops.len(), batch::updates(base, ops.iter().copied(), &enc.tails));
+        Ok(enc.tails)
+    }
+
+    /// Makes written entries visible: index updates (about `count` of them)
+    /// and the tail, together.
+    pub(crate) fn publish(&self, tail: u64, count: usize, updates: impl IntoIterator<Item = (u64, Option<u64>)>) {
+        let mut ix = write(&self.index);
+        let index = &mut ix.keys;
+        if count > 1 {
+            index.reserve(count);
+        }
+        for (h, m) in updates {
+            match m {
+                Some(m) => index.insert(h, m),
+                None => index.remove(h),
+            }
+        }
+        self.tail.store(tail, Ordering::Release);
+    }
+}
+
+/// The ops of the groups not in `failed` (whose bounds were checked).
+fn kept_ops<'a>(ops: &[Op<'a>], groups: &[Group], failed: &[(usize, Error)]) -> Vec<Op<'a>> {
+    let mut failed = failed.iter().map(|(g, _)| *g).peekable();
+    let (mut kept, mut start) = (Vec::new(), 0);
+    for (g, group) in groups.iter().enumerate() {
+        if failed.next_if_eq(&g).is_none() {
+            kept.extend_from_slice(&ops[start..group.end]);
+        }
+        start = group.end.max(start);
+    }
+    kept
+}
+
+/// Each group's tail, from the tail after each written op (`op_tails`, of
+/// the ops of the groups not in `failed`, from `base`). When every group is
+/// one op and none failed, that is `op_tails` itself.
+fn group_tails(base: u64, groups: &[Group], failed: &[(usize, Error)], op_tails: Vec<u64>) -> Vec<u64> {
+    if failed.is_empty() && op_tails.len() == groups.len() && groups.iter().enumerate().all(|(g, x)| x.end == g + 1) {
+        return op_tails;
+    }
+    let mut failed = failed.iter().map(|(g, _)| *g).peekable();
+    let (mut running, mut at, mut start) = (base, 0, 0);
+    groups
+        .iter()
+        .enumerate()
+        .map(|(g, group)| {
+            let len = group.end.saturating_sub(start);
+            start = group.end.max(start);
+            if failed.next_if_eq(&g).is_none() && len > 0 {
+                at += len;
+                running = op_tails[at - 1];
+            }
+            running
+        })
+        .collect()
+}
+
+pub(super) fn validate_ops(ops: &[Op<'_>], allow_null: bool) -> Result<()> {
+    for op in ops {
+        if let Op::Put(_, payload) = op {
+            validate_payload(payload, allow_null)?;
+        }
+    }
+    Ok(())
+}
+
+fn validate_payload(payload: &[u8], allow_null: bool) -> Result<()> {
+    if payload.is_empty() {
+        return Err(Error::invalid("payload must not be empty"));
+    }
+    if payload == TOMBSTONE && !allow_null {
+        return Err(Error::invalid("a payload of a single 0x00 byte is reserved for tombstones"));
+    }
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! Whole-file work: iteration of live entries, verification of every
+//! checksum, and compaction into a new generation.
+
+use super::{Indexed, Store};
+use crate::entry::EntryHandle;
+use crate::error::{Call, Error, IoContext, Result};
+use crate::format;
+use crate::generation::Generation;
+use crate::index::KeyIndex;
+use crate::locks::{read, write};
+use crate::mapping::ReadMap;
+use crate::platform;
+use crate::registry;
+use crate::salvage;
+use crate::writer::Writer;
+use std::fs::{File, OpenOptions as FsOpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+impl Store {
+    /// Live entries, newest first, as of now (a snapshot).
+    pub fn iter(&self) -> Result<crate::iter::EntryIter> {
+        self.with_index(|_, map, tail| crate::iter::EntryIter::new(map.clone(), tail, read(&self.generation).clone()))
+    }
+
+    /// Bytes `compact()` would reclaim: the tail minus the exact size of the
+    /// compacted file (live entries laid out oldest first, with their pads).
+    /// The crate counts payload+metadata only, which overstates savings by
+    /// the pads a compacted file still needs; we report what compaction frees.
+    pub fn estimate_compaction_savings(&self) -> Result<u64> {
+        let tail = self.file_size();
+        let mut sizes: Vec<u64> = self.iter()?.map(|e| e.file_size()).collect();
+        sizes.reverse();
+        let compacted = sizes.into_iter().fold(0u64, |t, size| t + format::pad_len(t) + size);
+        Ok(tail.saturating_sub(compacted))
+    }
+
+    /// Checks the checksum of every entry of the file, live or superseded
+    /// (a damaged link can hide entries behind a superseded one: see
+    /// `salvage::bad_entries`). Returns the bad ones, `(key hash, metadata
+    /// offset)`, in file order.
+    pub fn verify(&self) -> Result<Vec<(u64, u64)>> {
+        let (map, tail) = self.with_index(|_, map, tail| (map.clone(), tail))?;
+        Ok(salvage::bad_entries(&map.bytes()[..tail as usize]))
+    }
+
+    /// Rewrites the live entries into a new file and swaps it in; refuses
+    /// (`ChecksumMismatch`, nothing changed) if a live payload fails its
+    /// checksum, since the copy would carry a fresh one. Handles and
+    /// views taken before keep the old generation's maps (the old file stays
+    /// mapped until they are gone; it is never truncated).
+    pub fn compact(self: &Arc<Self>) -> Result<()> {
+        let mut w = self.writer()?;
+        let tmp_path = compact_path(&self.path);
+        let result = (|| -> Result<(File, u64)> {
+            let mut tmp = FsOpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp_path)
+                .at(Call::Open, &tmp_path)?;
+            super::open::lock_file(&tmp)?;
+            let mut buf = Vec::with_capacity(8 << 20);
+            let mut pos = 0u64; // file offset of buf[0]
+            let mut tail = 0u64;
+            // Live entries in file order (oldest first): compaction is idempotent
+            // and the last entry written stays the last entry.
+            let mut live: Vec<EntryHandle> = self.iter()?.collect();
+            live.reverse();
+            for entry in live {
+                // A payload that fails its checksum would get a fresh, valid
+                // one here, and its damage could never be found again.
+                if !entry.is_valid_checksum() {
+                    return Err(Error::ChecksumMismatch { key_hash: entry.key_hash(), offset: entry.end_offset() });
+                }
+                tail = format::encode_entry(&mut buf, pos, entry.key_hash(), entry.payload());
+                if buf.len() >= 8 << 20 {
+                    tmp.write_all(&buf).at(Call::Write, &tmp_path)?;
+                    pos += buf.len() as u64;
+                    buf.clear();
+                }
+            }
+            tmp.write_all(&buf).at(Call::Write, &tmp_path)?;
+            tmp.sync_all().at(Call::Fsync, &tmp_path)?;
+            Ok((tmp, tail))
+        })();
+        let (tmp, tail) = match result {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp_path);
+                return Err(e);
+            }
+        };
+        let old_id = registry::FileId::of(&w.file, &self.path)?;
+        let new_id = registry::FileId::of(&tmp, &self.path)?;
+        registry::rename_over(self, &tmp_path, &self.path, &old_id, new_id).at(Call::Rename, &self.path)?;
+        platform::sync_dir(&self.path);
+        let ro = File::open(&self.path).at(Call::Open, &self.path)?;
+        let map = ReadMap::new(&ro, tail).at(Call::Map, &self.path)?;
+        let new_index = KeyIndex::build(map.bytes());
+        // The old file (unlinked now) goes with the old writer.
+        *w = Writer::new(tmp, tail);
+        let mut index = write(&self.index);
+        let mut generation = write(&self.generation);
+        *index = Indexed { keys: new_index, map: Arc::new(map) };
+        *generation = Arc::new(Generation::new(ro));
+        self.generation_id.store(generation.id, Ordering::Release);
+        self.tail.store(tail, Ordering::Release);
+        Ok(())
+    }
+}
+
+fn compact_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".compact");
+    path.with_file_name(name)
+}

@@ -1,0 +1,132 @@
+//! The store: one file, one writer lock, one index, and the current
+//! generation of the file (compaction starts a new one). One concern per
+//! file, each an `impl Store` block:
+//! - [`open`]: opening, recovery and repair at open;
+//! - [`commit`]: appending groups of ops and publishing them;
+//! - [`parts`]: a batch written in parts from a second thread;
+//! - [`writes`]: the writer methods of the Rust crate's trait;
+//! - [`read`]: reads through the engine's map;
+//! - [`views`]: offsets for a caller reading through its own private view;
+//! - [`compact`]: iteration, verification, compaction;
+//! - [`stream`]: streamed writes.
+//!
+//! Lock order, everywhere: `writer` -> `index` -> `generation`. A read takes
+//! one lock, `index` (read), which holds both the key index and the read map
+//! the offsets in it point into; so it never waits on a write in progress
+//! beyond the index update itself.
+
+mod commit;
+mod compact;
+mod open;
+mod parts;
+mod read;
+mod stream;
+mod views;
+mod writes;
+
+pub use open::OpenOptions;
+pub use stream::StreamWriter;
+pub use views::Located;
+
+use crate::error::{Error, Result};
+use crate::generation::Generation;
+use crate::index::KeyIndex;
+use crate::locks::lock;
+use crate::mapping::ReadMap;
+use crate::registry;
+use crate::salvage;
+use crate::writer::Writer;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+/// What a read needs, under one lock: the key index and a read map of the
+/// current generation. Invariant: every offset in `keys` is of `map`'s
+/// generation; `map` may end before the tail (appends do not remap), and is
+/// replaced under the write lock, by one covering the tail, when a read
+/// needs bytes past its end.
+pub(crate) struct Indexed {
+    keys: KeyIndex,
+    map: Arc<ReadMap>,
+}
+
+pub struct Store {
+    path: PathBuf,
+    durable: bool,
+    writer: Mutex<Writer>,
+    index: RwLock<Indexed>,
+    generation: RwLock<Arc<Generation>>,
+    /// Id of `generation`, readable without its lock (changed under the index write lock).
+    generation_id: AtomicU64,
+    /// The published tail: every byte below it is written and indexed.
+    tail: AtomicU64,
+    /// The thread running the producer of an [`Store::apply_parts`] (see
+    /// `this_thread`), 0 if none: it holds the writer lock, so a write it
+    /// attempted would wait on itself forever; it gets an error instead.
+    producer: std::sync::atomic::AtomicUsize,
+    /// The file was created by this open and its directory entry is not yet
+    /// known durable; the next `sync()` fsyncs the directory too.
+    dir_unsynced: std::sync::atomic::AtomicBool,
+    /// Set when this open rebuilt a damaged file (`OpenOptions::repair`).
+    repair_report: Option<salvage::RepairReport>,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let me: *const Store = self;
+        let w = self.writer.get_mut().unwrap_or_else(|e| e.into_inner());
+        registry::release(me.cast(), &w.file, &self.path);
+    }
+}
+
+/// Marks the calling thread as the producer of a batch until dropped.
+struct Producing<'s>(&'s std::sync::atomic::AtomicUsize);
+
+impl<'s> Producing<'s> {
+    fn mark(producer: &'s std::sync::atomic::AtomicUsize) -> Self {
+        producer.store(this_thread(), Ordering::Release);
+        Producing(producer)
+    }
+}
+
+impl Drop for Producing<'_> {
+    fn drop(&mut self) {
+        self.0.store(0, Ordering::Release);
+    }
+}
+
+/// A number unique to the calling thread while it runs (never 0).
+fn this_thread() -> usize {
+    thread_local!(static MARK: u8 = const { 0 });
+    MARK.with(|m| m as *const u8 as usize)
+}
+
+impl Store {
+    /// What `repair` did when this open rebuilt a damaged file; `None` if it did not.
+    pub fn repair_report(&self) -> Option<&salvage::RepairReport> {
+        self.repair_report.as_ref()
+    }
+
+    /// Identity of the file this store writes (for the registry).
+    pub(crate) fn file_id(&self) -> io::Result<registry::FileId> {
+        registry::FileId::of(&lock(&self.writer).file, &self.path)
+    }
+
+    /// The writer lock, for a write.
+    fn writer(&self) -> Result<MutexGuard<'_, Writer>> {
+        if self.producer.load(Ordering::Acquire) == this_thread() {
+            return Err(Error::invalid("cannot write to a store from inside the production of a batch for it"));
+        }
+        Ok(lock(&self.writer))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Directory of the store file (for temporary spool files).
+    pub(crate) fn dir(&self) -> PathBuf {
+        self.path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    }
+}
