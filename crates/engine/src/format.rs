@@ -10,8 +10,25 @@ use std::ops::Range;
 
 /// Payloads start on multiples of this.
 pub const PAYLOAD_ALIGNMENT: u64 = 64;
+
+// The 20 bytes of metadata after every payload (all little-endian):
+//
+//   offset  0               8               16      20
+//           +---------------+---------------+-------+
+//           | key hash (u64)| prev tail(u64)| crc32 |
+//           +---------------+---------------+-------+
+
 /// Bytes of metadata after every payload.
 pub const METADATA_SIZE: usize = 20;
+/// Offset of the key hash (u64) in the metadata.
+pub const KEY_HASH_AT: usize = 0;
+/// Offset of the previous tail (u64) in the metadata: the chain's link.
+pub const PREV_OFFSET_AT: usize = 8;
+/// Offset of the payload's CRC32 (u32) in the metadata.
+pub const CHECKSUM_AT: usize = 16;
+
+const U64: usize = 8;
+const U32: usize = 4;
 /// The payload of a tombstone.
 pub const TOMBSTONE: [u8; 1] = [0];
 
@@ -39,9 +56,9 @@ impl Metadata {
     #[inline]
     pub fn encode(&self) -> [u8; METADATA_SIZE] {
         let mut b = [0u8; METADATA_SIZE];
-        b[0..8].copy_from_slice(&self.key_hash.to_le_bytes());
-        b[8..16].copy_from_slice(&self.prev_offset.to_le_bytes());
-        b[16..20].copy_from_slice(&self.checksum.to_le_bytes());
+        b[KEY_HASH_AT..KEY_HASH_AT + U64].copy_from_slice(&self.key_hash.to_le_bytes());
+        b[PREV_OFFSET_AT..PREV_OFFSET_AT + U64].copy_from_slice(&self.prev_offset.to_le_bytes());
+        b[CHECKSUM_AT..CHECKSUM_AT + U32].copy_from_slice(&self.checksum.to_le_bytes());
         b
     }
 
@@ -51,11 +68,19 @@ impl Metadata {
         let at = usize::try_from(at).ok()?;
         let b = bytes.get(at..at.checked_add(METADATA_SIZE)?)?;
         Some(Metadata {
-            key_hash: u64::from_le_bytes(b[0..8].try_into().unwrap()),
-            prev_offset: u64::from_le_bytes(b[8..16].try_into().unwrap()),
-            checksum: u32::from_le_bytes(b[16..20].try_into().unwrap()),
+            key_hash: u64::from_le_bytes(b[KEY_HASH_AT..KEY_HASH_AT + U64].try_into().unwrap()),
+            prev_offset: prev_at(b, 0)?,
+            checksum: u32::from_le_bytes(b[CHECKSUM_AT..CHECKSUM_AT + U32].try_into().unwrap()),
         })
     }
+}
+
+/// The previous-tail link of the metadata at `bytes[at..]` alone (the one
+/// field recovery and salvage scan for), if it is in bounds.
+#[inline]
+pub fn prev_at(bytes: &[u8], at: usize) -> Option<u64> {
+    let from = at.checked_add(PREV_OFFSET_AT)?;
+    Some(u64::from_le_bytes(bytes.get(from..from + U64)?.try_into().ok()?))
 }
 
 /// Where an entry's payload lies, derived from its metadata alone.

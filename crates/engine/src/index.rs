@@ -204,6 +204,7 @@ impl KeyIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::PREV_OFFSET_AT;
 
     #[test]
     fn insert_get_remove_and_large_offsets() {
@@ -286,7 +287,7 @@ mod tests {
         let m = 5 * 64 + 8; // the 6th entry's metadata: each 8-byte payload starts a 64-byte slot
         let meta = Metadata::decode_at(&broken, m as u64).expect("6th entry's metadata");
         assert_eq!(meta.key_hash, OLD + 5);
-        broken[m + 8..m + 16].copy_from_slice(&(m as u64 + 1).to_le_bytes());
+        broken[m + PREV_OFFSET_AT..m + PREV_OFFSET_AT + 8].copy_from_slice(&(m as u64 + 1).to_le_bytes());
         assert!(KeyIndex::build_chain(&broken).is_none());
     }
 

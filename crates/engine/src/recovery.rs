@@ -19,7 +19,7 @@
 //!   every byte such a candidate, all starting at 0) are checked by one
 //!   ascending pass over the span asked about, not once per candidate.
 
-use crate::format::{checksum, EntryLocation, Metadata, METADATA_SIZE};
+use crate::format::{self, checksum, EntryLocation, Metadata, METADATA_SIZE};
 use hashbrown::{HashMap, HashSet};
 
 const META: u64 = METADATA_SIZE as u64;
@@ -291,7 +291,7 @@ impl<'a> Recovery<'a> {
         for m in lo as usize..=end {
             // A regular entry starting at `start` has its previous tail in
             // (start - 64, start] (tombstones are never long candidates).
-            let prev = u64::from_le_bytes(bytes[m + 8..m + 16].try_into().unwrap());
+            let prev = format::prev_at(bytes, m).expect("m + 20 <= len");
             if prev > start || prev + 64 <= start {
                 continue;
             }

@@ -87,7 +87,7 @@ pub fn scan(bytes: &[u8], from: u64) -> Scan {
     let mut m = from + 1;
     while m + META <= n {
         let at = m as usize;
-        let prev = u64::from_le_bytes(bytes[at + 8..at + 16].try_into().expect("8 bytes"));
+        let prev = format::prev_at(bytes, at).expect("m + 20 <= len");
         if prev >= cursor && prev < m {
             if let Some(p) = prove(bytes, m, &mut prefix) {
                 if p.prev > cursor {
