@@ -78,16 +78,23 @@ impl Scan {
 }
 
 /// Scans `bytes[from..]` for proven entries (see the module doc).
+///
+/// First the file's intact end: the entries linked back from its last
+/// byte, each proven, down to where a link breaks. That costs time linear
+/// in those entries, so the byte-by-byte search (the greedy loop below)
+/// covers only the gap between the prefix and them, near the damage, not
+/// the whole file.
 pub fn scan(bytes: &[u8], from: u64) -> Scan {
     let n = bytes.len() as u64;
     let mut prefix: Option<Prefix> = None;
+    let suffix = proven_suffix(bytes, from, &mut prefix);
+    let gap_end = suffix.first().map_or(n, |p| p.prev);
     let mut proven = Vec::new();
     let mut lost_ranges = Vec::new();
     let mut cursor = from;
     let mut m = from + 1;
-    while m + META <= n {
-        let at = m as usize;
-        let prev = format::prev_at(bytes, at).expect("m + 20 <= len");
+    while m + META <= gap_end {
+        let prev = format::prev_at(bytes, m as usize).expect("m + 20 <= len");
         if prev >= cursor && prev < m {
             if let Some(p) = prove(bytes, m, &mut prefix) {
                 if p.prev > cursor {
@@ -101,11 +108,36 @@ pub fn scan(bytes: &[u8], from: u64) -> Scan {
         }
         m += 1;
     }
+    if let Some(first) = suffix.first() {
+        if first.prev > cursor {
+            lost_ranges.push((cursor, first.prev));
+        }
+        cursor = n;
+        proven.extend(suffix);
+    }
     if cursor < n {
         lost_ranges.push((cursor, n));
     }
     let lost_entries = lost_entries(bytes, &lost_ranges);
     Scan { from, proven, lost_ranges, lost_entries }
+}
+
+/// The proven entries that end the file, in file order: from its last byte,
+/// link by link, while each entry proves itself and starts at or after `from`.
+fn proven_suffix(bytes: &[u8], from: u64, prefix: &mut Option<Prefix>) -> Vec<Proven> {
+    let mut out = Vec::new();
+    let mut tail = bytes.len() as u64;
+    while tail > from + META {
+        match prove(bytes, tail - META, prefix) {
+            Some(p) if p.prev >= from => {
+                tail = p.prev;
+                out.push(p);
+            }
+            _ => break,
+        }
+    }
+    out.reverse();
+    out
 }
 
 /// The entry whose metadata is at `m`, if it is well formed and matches its checksum.
