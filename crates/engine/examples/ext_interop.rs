@@ -27,7 +27,7 @@
 //! Paths and namespaces are plain text (no spaces). The store is opened for
 //! each command and dropped before the process exits.
 
-use simd_r_drive_0175::traits::{DataStoreReader, DataStoreWriter};
+use simd_r_drive_0175::traits::DataStoreReader;
 use simd_r_drive_0175::{compute_checksum, compute_hash, compute_hash_batch, DataStore};
 use simd_r_drive_extensions::{StorageCacheExt, StorageFileImportExt, StorageOptionExt};
 use std::io::{self, BufRead, ErrorKind, Write};
