@@ -21,6 +21,17 @@ export type { ErrorCode, StoreError } from './errors'
 // The Rust extensions (TTL, Option, directory import) and helpers: importing
 // ./ext installs their methods on DataStore, AsyncDataStore and EntryHandle.
 export { computeChecksum, computeHashBatch } from './ext'
+export type {
+  ExtValue,
+  ValueType,
+  TtlReadOptions,
+  TtlWriteOptions,
+  OptionReadOptions,
+  FileImportOptions,
+  ImportReport,
+  ImportedFile,
+  SkippedFile,
+} from './ext'
 
 /** XXH3-64 (seed 0) of a key's bytes, equal to the Rust crate's `compute_hash`. */
 export function computeHash(key: Key): bigint {
