@@ -238,8 +238,9 @@ class Reader {
     const small = this.byte()
     if (small < 255) return small
     const n = this.u64()
-    // bitcode refuses lengths from 0x7FFFFFFFFFFFFFFF / 4096 on; nothing that long can follow here.
-    if (n > BigInt(this.bytes.length - this.at)) throw invalid(`length ${n} past the end`)
+    // bitcode refuses lengths from 0x7FFFFFFFFFFFFFFF / 4096 on; a length past what
+    // the bytes left can hold (8 per byte, packed) fails when they are taken.
+    if (n >= 0x7fffffffffffffffn / 4096n) throw invalid(`length ${n}`)
     return Number(n)
   }
   end(): void {
