@@ -136,6 +136,23 @@ function writePackedBytes(out: Uint8Array, at: number, bytes: Uint8Array, plan: 
   const states = plan.states
   const digits = DIGITS_PER_BYTE[states]
   const min = plan.min >= 0 ? plan.min : 0
+  if (states === 16 || states === 4 || states === 2) {
+    // Bit packing: digit k of a byte at bits k*w.. (w = 4, 2, 1).
+    const w = states === 16 ? 4 : states === 4 ? 2 : 1
+    const whole = n - (n % digits)
+    let i = 0
+    for (; i < whole; i += digits) {
+      let acc = 0
+      for (let k = 0; k < digits; k++) acc |= (bytes[i + k] - min) << (k * w)
+      out[at++] = acc
+    }
+    if (i < n) {
+      let acc = 0
+      for (let k = 0; i + k < n; k++) acc |= (bytes[i + k] - min) << (k * w)
+      out[at++] = acc
+    }
+    return at
+  }
   for (let i = 0; i < n; i += digits) {
     const end = Math.min(i + digits, n)
     let acc = 0
@@ -259,6 +276,16 @@ function unpackBytes(r: Reader, n: number): Uint8Array {
   const digits = DIGITS_PER_BYTE[states]
   const packed = r.take(Math.ceil(n / digits))
   const out = Buffer.allocUnsafe(n)
+  if (states === 16 || states === 4 || states === 2) {
+    const w = states === 16 ? 4 : states === 4 ? 2 : 1
+    const mask = states - 1
+    for (let i = 0, k = 0; i < n; k++) {
+      const v = packed[k]
+      const end = Math.min(i + digits, n)
+      for (let shift = 0; i < end; i++, shift += w) out[i] = (((v >> shift) & mask) + min) & 0xff
+    }
+    return out
+  }
   for (let i = 0, k = 0; i < n; k++) {
     let v = packed[k]
     const end = Math.min(i + digits, n)

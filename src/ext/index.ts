@@ -86,6 +86,26 @@ function splitReadOptions(options: unknown): [FileImportOptions | undefined, Rea
   return [rest, verify === undefined ? undefined : { verify }]
 }
 
+/**
+ * Deletes an expired TTL entry, as the crate does on read; a store opened
+ * read-only cannot, and the read still answers null.
+ */
+function deleteExpired<T>(del: () => T): T | undefined {
+  const readOnly = (err: unknown) => (err as { code?: unknown } | null)?.code === 'ERR_STORE_READ_ONLY'
+  try {
+    const r = del()
+    if (r instanceof Promise) {
+      return r.catch((err: unknown) => {
+        if (!readOnly(err)) throw err
+      }) as T
+    }
+    return r
+  } catch (err) {
+    if (!readOnly(err)) throw err
+    return undefined
+  }
+}
+
 function install(proto: object, methods: Record<string, (...args: never[]) => unknown>): void {
   for (const [name, fn] of Object.entries(methods)) {
     Object.defineProperty(proto, name, { value: fn, writable: true, configurable: true, enumerable: false })
@@ -102,7 +122,7 @@ install(DataStore.prototype, {
     if (h === null) return null
     const r = ttlRead(h, options)
     if (!r.expired) return r.value
-    this.delete(k)
+    deleteExpired(() => this.delete(k))
     return null
   },
   ttlRemaining(this: DataStore, key: Key, options?: { now?: number | bigint }): bigint | null {
@@ -158,7 +178,7 @@ install(AsyncDataStore.prototype, {
     if (h === null) return null
     const r = ttlRead(h, options)
     if (!r.expired) return r.value
-    await this.delete(k)
+    await deleteExpired(() => this.delete(k))
     return null
   },
   async ttlRemaining(this: AsyncDataStore, key: Key, options?: { now?: number | bigint }): Promise<bigint | null> {
