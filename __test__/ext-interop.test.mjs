@@ -85,6 +85,37 @@ test('bitcode: our bytes are the crate bitcode::encode bytes, and each side deco
   t.deepEqual(rust('decode', undefined, ['string ff0600', 'bytes ff0600']), ['ok -', 'ok -'])
 })
 
+test('bitcode: 2,000 random byte arrays, strings and u64s encode as the crate encodes them (packing thresholds, minimum offsets, length widths)', (t) => {
+  let seed = 0x9e3779b9
+  const rand = (n) => {
+    seed ^= seed << 13
+    seed ^= seed >>> 17
+    seed ^= seed << 5
+    return (seed >>> 0) % n
+  }
+  const cases = []
+  for (let i = 0; i < 1600; i++) {
+    const len = [rand(9), 3 + rand(40), rand(600), 250 + rand(10)][i % 4]
+    const lo = rand(256)
+    const span = [1, 2, 3, 4, 5, 6, 15, 16, 17, 256][rand(10)]
+    const hi = Math.min(255, lo + span - 1)
+    cases.push(['bytes', bytes(len, lo, hi, i + 1)])
+  }
+  for (let i = 0; i < 200; i++) cases.push(['string', 'é'.repeat([rand(130), 126 + rand(4), 32766 + rand(4)][i % 3])])
+  for (let i = 0; i < 200; i++) cases.push(['u64', BigInt(rand(2 ** 30)) ** BigInt(1 + rand(3)) % 2n ** 64n])
+  const crate = rust('encode', undefined, cases.map(([type, v]) => `${type} ${wire(type, v)}`))
+  let mismatches = 0
+  cases.forEach(([type, v], i) => {
+    if (hex(encodeValue(v)) !== crate[i]) {
+      mismatches++
+      if (mismatches < 5) t.fail(`${show(type, v)}: ${wire(type, v).slice(0, 80)}: ours ${hex(encodeValue(v)).slice(0, 80)} crate ${crate[i].slice(0, 80)}`)
+    } else if (!same(type, decodeValue(unhex(crate[i]), type), v)) {
+      mismatches++
+    }
+  })
+  t.is(mismatches, 0)
+})
+
 test('bitcode: what the crate refuses, we refuse (ERR_INVALID_DATA)', (t) => {
   const bad = [
     ['string', '03616263ff'], // a byte left over
