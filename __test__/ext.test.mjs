@@ -50,6 +50,12 @@ test('TTL: readable until its expiry second, then null and deleted (a tombstone)
   t.is(s.readWithTtl('n', { as: 'u64', now: T0 + 50 }), 8n)
   s.writeWithTtl('b', Buffer.from([1, 2, 3]), 1, { now: T0 })
   t.deepEqual([...s.readWithTtl('b', { now: T0 })], [1, 2, 3])
+  // Bytes stored unpacked read back as a view of the mapping (no copy); packed ones as a new Buffer.
+  const random = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 97) & 0xff))
+  s.writeWithTtl('view', random, 100, { now: T0 })
+  const view = s.readWithTtl('view', { now: T0 })
+  t.true(view.equals(random))
+  t.is(view.buffer, s.read(new NamespaceHasher(Buffer.from([0xf7, 0x74, 0x74, 0x6c, 0xfd])).namespace('view')).bytes.buffer)
   // TTL keys are namespaced: the plain key is untouched.
   t.false(s.exists('n'))
   // Without a clock: the system's, in whole seconds.
