@@ -252,7 +252,7 @@ test('directory import: the same entries as the crate import_dir_recursively (wi
   for (const ns of [undefined, 'assets']) {
     const theirs = path.join(dir, `theirs-${ns ?? 'plain'}.srd`)
     const ours = path.join(dir, `ours-${ns ?? 'plain'}.srd`)
-    const out = rust('import', theirs, [ns === undefined ? tree : `${tree} ${ns}`])
+    const out = rust('import', theirs, [`${ns ?? '-'} ${tree}`])
     t.is(out.at(-1), 'end', out.join('\n'))
     t.is(out.length, rels.length + 1)
     const s = DataStore.open(ours)
@@ -270,10 +270,8 @@ test('directory import: the same entries as the crate import_dir_recursively (wi
     const r = DataStore.open(theirs)
     for (const rel of rels) t.true(bufEq(r.readFileEntry(rel, ns === undefined ? undefined : { namespace: ns })?.bytes, files[rel]), rel)
     r.close()
-    // (The protocol splits on spaces: the one path with a space is read above only.)
-    const plain = rels.filter((rel) => !rel.includes(' '))
-    const read = rust('read-file', ours, plain.map((rel) => (ns === undefined ? rel : `${rel} ${ns}`)))
-    plain.forEach((rel, i) => t.is(read[i], `ok ${hex(files[rel])}`, rel))
+    const read = rust('read-file', ours, rels.map((rel) => `${ns ?? '-'} ${rel}`))
+    rels.forEach((rel, i) => t.is(read[i], `ok ${hex(files[rel])}`, rel))
   }
 })
 
@@ -292,7 +290,7 @@ test('directory import: an empty file aborts the crate import half-done; ours sk
     linked = false // Windows without the privilege
   }
   const theirs = path.join(dir, 'theirs.srd')
-  const out = rust('import', theirs, [tree])
+  const out = rust('import', theirs, [`- ${tree}`])
   t.regex(out.at(-1), /^err /, 'the crate import fails on the empty or all-zero file')
   // ... half-done: the files its walk (in the OS's directory order) met before
   // the failure are in, the rest are not.

@@ -19,13 +19,14 @@
 //! | `read-ttl store`   | `type key`                   | `ok value`, `none` (expired), `absent`  |
 //! | `write-option store` | `type key value` or `type key none` | the tail (or `err message`)      |
 //! | `read-option store`| `type key`                   | `ok value`, `none`, `absent`, `err`     |
-//! | `import store`     | `dir [namespace]`            | `key tail` per file, then `end`, or `err message` |
-//! | `read-file store`  | `relpath [namespace]`        | `ok payload`, `absent`                  |
+//! | `import store`     | `namespace dir`              | `key tail` per file, then `end`, or `err message` |
+//! | `read-file store`  | `namespace relpath`          | `ok payload`, `absent`                  |
 //! | `raw store`        | `key`                        | `ok payload` or `absent` (a plain read)  |
 //! | `helpers`          | `hex`                        | `compute_hash compute_checksum(as u32 LE)`; last line: hash batch |
 //!
-//! Paths and namespaces are plain text (no spaces). The store is opened for
-//! each command and dropped before the process exits.
+//! A namespace is plain text without spaces, `-` for none; a path is the rest
+//! of the line. The store is opened for each command and dropped before the
+//! process exits.
 
 use simd_r_drive_0175::traits::DataStoreReader;
 use simd_r_drive_0175::{compute_checksum, compute_hash, compute_hash_batch, DataStore};
@@ -96,6 +97,12 @@ fn answer<T>(r: io::Result<Option<T>>, wrap: impl Fn(T) -> Value) -> String {
         Err(e) if e.kind() == ErrorKind::NotFound => "absent".into(),
         Err(e) => format!("err {}", e.to_string().replace('\n', " ")),
     }
+}
+
+/// `namespace path...`: the namespace (`-`: none) and the rest of the line.
+fn namespace_and_path(line: &str) -> (Option<&[u8]>, &str) {
+    let (ns, path) = line.split_once(' ').expect("namespace and path");
+    ((ns != "-").then_some(ns.as_bytes()), path)
 }
 
 fn open(path: Option<&String>) -> DataStore {
@@ -175,8 +182,8 @@ fn main() {
             }
             "import" => {
                 let s = store.as_ref().unwrap();
-                let ns = f.get(1).map(|n| n.as_bytes());
-                match s.import_dir_recursively(f[0], ns) {
+                let (ns, dir) = namespace_and_path(&line);
+                match s.import_dir_recursively(dir, ns) {
                     Ok(list) => {
                         let mut lines: Vec<String> = list.iter().map(|(k, t)| format!("{} {t}", hex(k))).collect();
                         lines.push("end".into());
@@ -187,8 +194,8 @@ fn main() {
             }
             "read-file" => {
                 let s = store.as_ref().unwrap();
-                let ns = f.get(1).map(|n| n.as_bytes());
-                match s.read_file_entry(f[0], ns).expect("read_file_entry") {
+                let (ns, rel) = namespace_and_path(&line);
+                match s.read_file_entry(rel, ns).expect("read_file_entry") {
                     Some(e) => format!("ok {}", hex(e.as_slice())),
                     None => "absent".into(),
                 }
