@@ -5,37 +5,13 @@
 import test from 'ava'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { AsyncDataStore, DataStore, EntryHandle, computeHash } from '../lib/index.mjs'
-
-function tmpDir(t) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srd-async-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+import { closer, text, tmpDir } from './helpers/store.mjs'
 
 /** Closes every store (sync or async) at teardown, ignoring already-closed ones. */
-function closer(t) {
-  const stores = []
-  t.teardown(async () => {
-    for (const s of stores.reverse()) {
-      try {
-        await s.close()
-      } catch {
-        // already closed
-      }
-    }
-  })
-  return (s) => {
-    stores.push(s)
-    return s
-  }
-}
-
-const text = (h) => (h === null ? null : Buffer.from(h.bytes).toString('utf8'))
 /** A settled write: its tail, or its error's code. */
 const outcome = (r) => (r.status === 'fulfilled' ? r.value : r.reason.code)
 

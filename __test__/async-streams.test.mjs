@@ -6,8 +6,6 @@
 import test from 'ava'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import zlib from 'node:zlib'
 import { execFile } from 'node:child_process'
 import { Readable } from 'node:stream'
@@ -15,32 +13,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Worker } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
 import { AsyncDataStore, DataStore } from '../lib/index.mjs'
+import { openTmpAsync, text, tmpDir } from './helpers/store.mjs'
 
 const MiB = 1024 * 1024
 const LIB_CJS = fileURLToPath(new URL('../lib/index.js', import.meta.url))
 const MEMORY_CHILD = fileURLToPath(new URL('./helpers/stream-memory-child.mjs', import.meta.url))
 
-function tmpDir(t) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srd-streams-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
-
-async function openTmp(t) {
-  const dir = tmpDir(t)
-  const file = path.join(dir, 'store.bin')
-  const store = await AsyncDataStore.open(file)
-  t.teardown(async () => {
-    try {
-      await store.close()
-    } catch {
-      // already closed
-    }
-  })
-  return { dir, file, store }
-}
-
-const text = (h) => (h === null ? null : Buffer.from(h.bytes).toString('utf8'))
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex')
 
 /** How a promise settles within `ms`: 'resolved', the rejection, or 'pending'. */
@@ -63,7 +41,7 @@ async function settleWithin(p, ms) {
 // ---- 1 GiB ------------------------------------------------------------------------
 
 test.serial('a 1 GiB stream (16384 chunks of 64 KiB from one reused Buffer) grows RSS by < 64 MiB and reads back intact', async (t) => {
-  const { dir, store } = await openTmp(t)
+  const { dir, store } = await openTmpAsync(t)
   await store.write('before', 'x')
   const tailBefore = await store.fileSize()
   const CHUNK = 64 * 1024
@@ -170,7 +148,7 @@ const sourcesOf = (chunks) => ({
 })
 
 test.serial('an empty stream and an all-0x00 stream (small or past the memory spool) reject ERR_INVALID_ARG_VALUE and write nothing', async (t) => {
-  const { dir, store } = await openTmp(t)
+  const { dir, store } = await openTmpAsync(t)
   await store.write('k', 'v')
   const size = await store.fileSize()
   const cases = {
@@ -208,7 +186,7 @@ test.serial('an empty stream and an all-0x00 stream (small or past the memory sp
 // ---- a failing source -------------------------------------------------------------
 
 test.serial('a source that fails midway (past the 4 MiB spool) rejects with its error, leaves no entry and no bytes; the next write lands at the old tail', async (t) => {
-  const { dir, file, store } = await openTmp(t)
+  const { dir, file, store } = await openTmpAsync(t)
   await store.write('k', 'v')
   const failures = {
     asyncGenerator: (err) =>
@@ -269,7 +247,7 @@ test.serial('a source that fails midway (past the 4 MiB spool) rejects with its 
 // ---- AbortSignal ------------------------------------------------------------------
 
 test.serial('an AbortSignal aborting midway rejects with an AbortError and writes nothing', async (t) => {
-  const { dir, store } = await openTmp(t)
+  const { dir, store } = await openTmpAsync(t)
   await store.write('k', 'v')
   const size = await store.fileSize()
   for (const kind of ['asyncGenerator', 'readable']) {
@@ -306,7 +284,7 @@ test.serial('an AbortSignal aborting midway rejects with an AbortError and write
 // waits for the pending next() to settle, so the Promise never settles; after
 // close() the stream is only noticed at its next chunk, which never comes.
 test.serial('an AbortSignal (or close()) stops a stream whose source is stalled: the Promise settles promptly', async (t) => {
-  const { file, store } = await openTmp(t)
+  const { file, store } = await openTmpAsync(t)
   const stalled = {
     asyncGenerator: () =>
       (async function* () {
@@ -351,7 +329,7 @@ test.serial('an AbortSignal (or close()) stops a stream whose source is stalled:
 // ---- other writes during a stream ----------------------------------------------------
 
 test.serial('while a slow stream is in progress, async and sync writes to the same store complete; the stream lands intact and contiguous', async (t) => {
-  const { file, store } = await openTmp(t)
+  const { file, store } = await openTmpAsync(t)
   const sync = DataStore.open(file) // the same engine, through the sync API
   t.teardown(() => sync.close())
   const CHUNKS = 24
@@ -465,7 +443,7 @@ function runWorker(workerData) {
 }
 
 test.serial('streams from two worker_threads (DataStore and AsyncDataStore on the same path) both land intact, with main-thread writes during them', async (t) => {
-  const { file, store } = await openTmp(t)
+  const { file, store } = await openTmpAsync(t)
   const mib = 20
   const workers = Promise.all([
     runWorker({ lib: LIB_CJS, file, key: 'from-sync-worker', seed: 0x11, mib, mode: 'sync' }),
@@ -511,7 +489,7 @@ test.serial('streams from two worker_threads (DataStore and AsyncDataStore on th
 // ---- close() during in-flight work -------------------------------------------------------
 
 async function closeDuringWork(t) {
-  const { dir, file, store } = await openTmp(t)
+  const { dir, file, store } = await openTmpAsync(t)
   await store.write('pre', 'existing')
   async function* slow() {
     for (let i = 0; i < 50; i++) {

@@ -9,13 +9,13 @@
 import test from 'ava'
 import { execFile } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import zlib from 'node:zlib'
 import { promisify } from 'node:util'
 import { DataStore, computeHash } from '../lib/index.mjs'
 import { bin, randomChunks, repo, run, runInTty, tableOf } from './helpers/cli-run.mjs'
 import { rustCli } from './helpers/cli-rust.mjs'
+import { tmpDir } from './helpers/store.mjs'
 
 const execFileP = promisify(execFile)
 const WIN = process.platform === 'win32'
@@ -26,12 +26,6 @@ const STACK = /\n\s+at .+\(?.*:\d+:\d+\)?/
 
 // Started at once, so the other tests run while it compiles (first run only).
 const rust = rustCli()
-
-function tmpDir(t) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srd-cli-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
 
 /** Runs the CLI and asserts it exited 0 with nothing on stderr. */
 async function ok(t, args, opts) {

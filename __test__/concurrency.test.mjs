@@ -5,7 +5,6 @@
 // shrink a file that a live mapping still covers.
 import test from 'ava'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { execFile } from 'node:child_process'
@@ -13,17 +12,12 @@ import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { DataStore } from '../lib/index.mjs'
 import { payloadFor, parsePayload } from './helpers/payload.mjs'
+import { tmpFile } from './helpers/store.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const WORKER = path.join(here, 'helpers', 'concurrency-worker.mjs')
 const OPEN_CHILD = path.join(here, 'helpers', 'open-child.mjs')
 const run = promisify(execFile)
-
-function tmpFile(t, name = 'store.srd') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srd-conc-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  return path.join(dir, name)
-}
 
 function startWorker(workerData) {
   const w = new Worker(WORKER, { workerData })
@@ -49,7 +43,7 @@ function assertExact(t, store, key, version, what) {
 }
 
 test('worker threads writing and reading one store (shared engine) lose nothing', async (t) => {
-  const file = tmpFile(t)
+  const { file } = tmpFile(t, 'store.srd')
   const WRITERS = 4
   const COUNT = 1500
   const main = DataStore.open(file)
@@ -87,7 +81,7 @@ test('worker threads writing and reading one store (shared engine) lose nothing'
 })
 
 test('a second process gets ERR_STORE_LOCKED while the store is open, and opens it once closed', async (t) => {
-  const file = tmpFile(t)
+  const { file } = tmpFile(t, 'store.srd')
   const store = DataStore.open(file)
   store.write('a', 'alpha')
   store.write('k0', payloadFor('k0', 1)) // what the reader thread below reads
@@ -121,7 +115,7 @@ test('a second process gets ERR_STORE_LOCKED while the store is open, and opens 
 })
 
 test('compaction while worker threads read and hold handles: no crash, never a wrong byte', async (t) => {
-  const file = tmpFile(t)
+  const { file } = tmpFile(t, 'store.srd')
   const KEYS = 400
   const CHURN_FROM = 300 // keys k300.. are deleted and rewritten; the others only overwritten
   const store = DataStore.open(file)
@@ -173,7 +167,7 @@ test('compaction while worker threads read and hold handles: no crash, never a w
 })
 
 test('compaction never shrinks the file under a live mapping: handles taken before read the same bytes after', (t) => {
-  const file = tmpFile(t)
+  const { file } = tmpFile(t, 'store.srd')
   const store = DataStore.open(file)
   for (let i = 0; i < 300; i++) store.write(`k${i}`, payloadFor(`k${i}`, i + 1))
   for (let i = 0; i < 300; i++) store.write(`k${i}`, payloadFor(`k${i}`, 1000 + i)) // half the file is now garbage
@@ -210,7 +204,7 @@ test('compaction never shrinks the file under a live mapping: handles taken befo
 })
 
 test('a second open in the same process (also through a link) shares the engine and never cuts a mapped file', (t) => {
-  const file = tmpFile(t)
+  const { file } = tmpFile(t, 'store.srd')
   const store = DataStore.open(file)
   for (let i = 0; i < 50; i++) store.write(`k${i}`, payloadFor(`k${i}`, 1))
   const handles = Array.from({ length: 50 }, (_, i) => [`k${i}`, store.read(`k${i}`)])

@@ -7,22 +7,14 @@
 // async payload transferred after the call stored bytes of a later
 // allocation with a valid checksum, and a detached key was the empty key.
 import test from 'ava'
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { MessageChannel } from 'node:worker_threads'
 import { DataStore, AsyncDataStore } from '../lib/index.mjs'
+import { tmpFile } from './helpers/store.mjs'
 
 v8.setFlagsFromString('--expose_gc')
 const gc = vm.runInNewContext('gc')
-
-function fresh(t) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srd-detach-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  return path.join(dir, 's.srd')
-}
 
 /** A payload of `n` bytes that no allocation repeats by chance. */
 function pattern(n, seed) {
@@ -79,7 +71,7 @@ async function outcome(t, s, key, call, original, before, what) {
 
 for (const [name, detach] of Object.entries(detachers)) {
   test(`async writes of 64 KiB+ payloads transferred (${name}) around the call store the original bytes or reject with a code`, async (t) => {
-    const file = fresh(t)
+    const file = tmpFile(t, 's.srd').file
     const s = DataStore.open(file)
     const a = await AsyncDataStore.open(file)
     t.teardown(() => {
@@ -131,7 +123,7 @@ for (const [name, detach] of Object.entries(detachers)) {
 }
 
 test('a payload or key whose buffer is detached before the call is rejected with a code, nothing stored', async (t) => {
-  const file = fresh(t)
+  const file = tmpFile(t, 's.srd').file
   const s = DataStore.open(file)
   t.teardown(() => s.close())
   const detached = () => {
@@ -175,7 +167,7 @@ test('a payload or key whose buffer is detached before the call is rejected with
 })
 
 test('a resizable ArrayBuffer shrunk while an async write is pending stores the original bytes or rejects with a code', async (t) => {
-  const file = fresh(t)
+  const file = tmpFile(t, 's.srd').file
   const s = DataStore.open(file)
   t.teardown(() => s.close())
   const tally = { stored: 0, rejected: 0 }
@@ -208,7 +200,7 @@ test('a resizable ArrayBuffer shrunk while an async write is pending stores the 
 })
 
 test('a streamed chunk transferred after it is written stores the original bytes', async (t) => {
-  const file = fresh(t)
+  const file = tmpFile(t, 's.srd').file
   const a = await AsyncDataStore.open(file)
   t.teardown(() => a.close())
   const chunks = Array.from({ length: 8 }, (_, i) => pattern(128 * 1024, 500 + i))

@@ -8,14 +8,9 @@ import path from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { DataStore, computeHash, NamespaceHasher } from '../lib/index.mjs'
+import { text, tmpDir } from './helpers/store.mjs'
 
 const ENTRY = fileURLToPath(new URL('../lib/index.mjs', import.meta.url))
-
-function tmpDir(t) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srd-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
 
 /** A store with a few entries, and a second store to copy into. */
 function fixture(t) {
@@ -36,7 +31,6 @@ function fixture(t) {
   return { dir, file, s, otherFile, other }
 }
 
-const text = (h) => (h === null ? null : Buffer.from(h.bytes).toString())
 
 /**
  * Asserts `fn` throws an Error with `code` (a TypeError for

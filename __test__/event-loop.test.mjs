@@ -13,22 +13,16 @@
 // makes it reach 50 ms. Where schedstat is not available, the raw gap is used.
 import test from 'ava'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { AsyncDataStore } from '../lib/index.mjs'
+import { tmpDir } from './helpers/store.mjs'
 
 const KiB = 1024
 const MiB = 1024 * KiB
 const BATCHES = 64
 const PER_BATCH = 16
 const SIZE = 256 * KiB // 64 × 16 × 256 KiB = 256 MiB
-
-function tmpDir(t) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srd-lag-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
 
 /** 16 distinct 256 KiB payloads (reused across batches under distinct keys). */
 function payloads() {

@@ -5,23 +5,17 @@
 // DataStore is disposable.
 import test from 'ava'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import util from 'node:util'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
 import { DataStore, AsyncDataStore } from '../lib/index.mjs'
+import { tmpDir } from './helpers/store.mjs'
 
 const require = createRequire(import.meta.url)
 const native = require('../index.js')
 const ENTRY = fileURLToPath(new URL('../lib/index.mjs', import.meta.url))
-
-function tmpDir(t) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srd-nerr-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
 
 const fields = (e) => ({ code: e?.code, errno: e?.errno, syscall: e?.syscall, path: e?.path, message: e?.message })
 

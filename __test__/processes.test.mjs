@@ -3,24 +3,17 @@
 // is locked out with ERR_STORE_LOCKED until the file is released.
 import test from 'ava'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { spawn, spawnSync } from 'node:child_process'
 import { Worker } from 'node:worker_threads'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { DataStore, computeHash } from '../lib/index.mjs'
+import { text, tmpFile } from './helpers/store.mjs'
 
 const ENTRY = fileURLToPath(new URL('../lib/index.mjs', import.meta.url))
 const CJS_ENTRY = fileURLToPath(new URL('../lib/index.js', import.meta.url))
 
-function tmpFile(t, name = 'store.bin') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srd-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  return { dir, file: path.join(dir, name) }
-}
-
-const text = (h) => (h === null ? null : Buffer.from(h.bytes).toString())
 
 /** Opens `file` in a fresh process: `{ ok: true, len, a }` or `{ ok: false, code }`. */
 function openInChild(file) {

@@ -7,21 +7,8 @@ import path from 'node:path'
 import zlib from 'node:zlib'
 import { Readable } from 'node:stream'
 import { DataStore, EntryHandle, computeHash, NamespaceHasher } from '../lib/index.mjs'
+import { openTmp, text, tmpFile } from './helpers/store.mjs'
 
-function tmpStore(t, name = 'store.bin') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srd-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  return { dir, file: path.join(dir, name) }
-}
-
-function openTmp(t, name) {
-  const { dir, file } = tmpStore(t, name)
-  const store = DataStore.open(file)
-  t.teardown(() => store.close())
-  return { dir, file, store }
-}
-
-const text = (h) => (h === null ? null : Buffer.from(h.bytes).toString('utf8'))
 /** A Map with its entries ordered by key (ava's deepEqual compares Map order). */
 const sortedMap = (entries) => new Map([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
 const osSize = (file) => fs.statSync(file).size
@@ -41,7 +28,7 @@ function assertTail(t, store, file, tail) {
 // ---- open / openExisting / close ------------------------------------------
 
 test('open creates the file; openExisting opens it and throws ENOENT when it is missing', (t) => {
-  const { dir, file } = tmpStore(t)
+  const { dir, file } = tmpFile(t)
   t.false(fs.existsSync(file))
   const s = DataStore.open(file)
   t.true(fs.existsSync(file))
@@ -66,7 +53,7 @@ test('open creates the file; openExisting opens it and throws ENOENT when it is 
 })
 
 test('after close() every method throws ERR_STORE_CLOSED; handles read before close still read', async (t) => {
-  const { dir, file } = tmpStore(t)
+  const { dir, file } = tmpFile(t)
   const s = DataStore.open(file)
   s.write('a', 'alpha')
   s.write('b', 'beta')

@@ -3,22 +3,13 @@
 // in this process only, and valid after later writes, compaction and close.
 import test from 'ava'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { DataStore, computeHash } from '../lib/index.mjs'
+import { openTmp } from './helpers/store.mjs'
 
 const ENTRY = fileURLToPath(new URL('../lib/index.mjs', import.meta.url))
-
-function openTmp(t, name = 'store.bin') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srd-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  const file = path.join(dir, name)
-  const store = DataStore.open(file)
-  t.teardown(() => store.close())
-  return { dir, file, store }
-}
 
 /** Reads `key` in a fresh process (the store must be closed here); hex of its payload or null. */
 function readInChild(t, file, key) {
