@@ -1,8 +1,10 @@
-// One implementation of every benchmark scenario per engine, each with its own
-// tight loop (no shared adapter call in the hot path, so no engine pays for
-// another's call shape). Every function returns milliseconds of the timed part
-// only; opening, data generation and population are outside the clock unless
-// the row is about them (reopen).
+// Every benchmark scenario, written once over each engine's own calls. The
+// clock runs in one place, `timed` (and `timedAwait` for an engine whose
+// puts must be awaited one by one); each engine hands it the closure of its
+// own call for each row, so no engine pays for another's call shape (one
+// engine runs per process: bench/worker.mjs). Every function returns
+// milliseconds of the timed part only; opening, data generation and
+// population are outside the clock unless the row is about them (reopen).
 //
 // Like-for-like choices (also printed with the results, see CALLS below):
 // - page cache = the write returns once the bytes are in the OS (no fsync);
@@ -65,43 +67,135 @@ export const CALLS = {
   },
 }
 
+// ---------------------------------------------------------------- the timed loop
+
+/** Milliseconds for `op(i)`, i = 0 .. n-1: the one timed loop of every row. */
+function timed(n, op) {
+  const t = now()
+  for (let i = 0; i < n; i++) op(i)
+  return now() - t
+}
+
+/** As `timed`, awaiting each `op(i)` before the next (an engine whose calls return Promises). */
+async function timedAwait(n, op) {
+  const t = now()
+  for (let i = 0; i < n; i++) await op(i)
+  return now() - t
+}
+
+// ---------------------------------------------------------------- the rows
+//
+// Each engine below gives its own calls:
+// - `open(dir, mode)`, mode 'cache' | 'durable' | 'read', resolves to
+//   `{ put(key, value), get(key) -> bytes or undefined, close() }`;
+//   `awaitPut`: its `put` returns a Promise, awaited one at a time;
+// - `openAsync(dir, durable)` (null if the engine has no async API)
+//   resolves to `{ put(key, value) -> Promise, settled(), close() }`;
+// - `batch(dir, keys, vals)` and `populate(dir, keys, vals)`, as their APIs differ;
+// - `reopener()` resolves to `(dir) => ({ get(key), close() })`, the open the reopen row times;
+// - `same(bytes, expected)` if a Buffer's `equals` does not compare what `get` returns.
+
+function rows(engine) {
+  const name = engine.name
+  const same = engine.same ?? ((bytes, expected) => bytes.equals(expected))
+  const loop = (n, op) => (engine.awaitPut ? timedAwait(n, op) : timed(n, op))
+  return {
+    name,
+    async put(dir, keys, vals, durable) {
+      const db = await engine.open(dir, durable ? 'durable' : 'cache')
+      const ms = await loop(keys.length, (i) => db.put(keys[i], vals[i]))
+      await db.close()
+      return ms
+    },
+    asyncPut:
+      engine.openAsync &&
+      (async (dir, keys, vals, durable) => {
+        const db = await engine.openAsync(dir, durable)
+        const n = keys.length
+        const ms = await timedAwait(1, async () => {
+          const ps = new Array(n)
+          for (let i = 0; i < n; i++) ps[i] = db.put(keys[i], vals[i])
+          await Promise.all(ps)
+          await db.settled()
+        })
+        await db.close()
+        return ms
+      }),
+    batch: engine.batch,
+    populate: engine.populate,
+    async reads(dir, keys, vals, idx, absent, warm) {
+      const db = await engine.open(dir, 'read')
+      if (!same(db.get(keys[7]), vals[7])) throw new Error(`${name}: wrong value read back`)
+      let acc = 0
+      const get = (i) => {
+        acc += db.get(keys[idx[i]])[0]
+      }
+      timed(warm, get)
+      const getMs = timed(idx.length, get)
+      let miss = 0
+      const absentMs = timed(idx.length, (i) => {
+        if (db.get(absent[idx[i]]) === undefined) miss++
+      })
+      if (miss !== idx.length) throw new Error(`${name}: an absent key was found`)
+      await db.close()
+      return { getMs, absentMs, acc }
+    },
+    async large(dir, keys, vals, passes) {
+      const db = await engine.open(dir, 'cache')
+      const n = keys.length
+      const writeMs = await loop(n, (i) => db.put(keys[i], vals[i]))
+      if (!same(db.get(keys[3]), vals[3])) throw new Error(`${name}: wrong large value`)
+      let acc = 0
+      const passMs = []
+      const readMs = timed(passes, () => {
+        passMs.push(
+          timed(n, (i) => {
+            const b = db.get(keys[i])
+            acc += b[0] + b[b.length - 1]
+          }),
+        )
+      })
+      await db.close()
+      return { writeMs, readMs, passMs, acc }
+    },
+    async reopen(dir, key) {
+      const reopen = await engine.reopener()
+      let db
+      let b
+      const ms = await timedAwait(1, async () => {
+        db = await reopen(dir)
+        b = db.get(key)
+      })
+      if (b.length !== 64) throw new Error(`${name}: wrong value after reopen`)
+      await db.close()
+      return ms
+    },
+  }
+}
+
 // ---------------------------------------------------------------- ours
 
 async function loadOurs() {
   return import('../lib/index.mjs')
 }
 
-const ours = {
+const ours = rows({
   name: 'ours',
-  async put(dir, keys, vals, durable) {
+  async open(dir, mode) {
     const { DataStore } = await loadOurs()
-    const s = DataStore.open(path.join(dir, 'store.bin'), { durable })
-    const n = keys.length
-    const t = now()
-    for (let i = 0; i < n; i++) s.write(keys[i], vals[i])
-    const ms = now() - t
-    s.close()
-    return ms
+    const s = DataStore.open(path.join(dir, 'store.bin'), mode === 'durable' ? { durable: true } : undefined)
+    return { put: (k, v) => s.write(k, v), get: (k) => s.read(k)?.bytes, close: () => s.close() }
   },
-  async asyncPut(dir, keys, vals, durable) {
+  async openAsync(dir, durable) {
     const { AsyncDataStore } = await loadOurs()
     const s = await AsyncDataStore.open(path.join(dir, 'store.bin'), { durable })
-    const n = keys.length
-    const t = now()
-    const ps = new Array(n)
-    for (let i = 0; i < n; i++) ps[i] = s.write(keys[i], vals[i])
-    await Promise.all(ps)
-    const ms = now() - t
-    await s.close()
-    return ms
+    return { put: (k, v) => s.write(k, v), settled: () => {}, close: () => s.close() }
   },
   async batch(dir, keys, vals) {
     const { DataStore } = await loadOurs()
     const s = DataStore.open(path.join(dir, 'store.bin'))
     const pairs = keys.map((k, i) => [k, vals[i]])
-    const t = now()
-    s.batchWrite(pairs)
-    const ms = now() - t
+    const ms = timed(1, () => s.batchWrite(pairs))
     s.close()
     return ms
   },
@@ -116,59 +210,14 @@ const ours = {
     }
     s.close()
   },
-  async reads(dir, keys, vals, idx, absent, warm) {
+  async reopener() {
     const { DataStore } = await loadOurs()
-    const s = DataStore.open(path.join(dir, 'store.bin'))
-    const check = s.read(keys[7]).bytes
-    if (!check.equals(vals[7])) throw new Error('ours: wrong value read back')
-    let acc = 0
-    for (let i = 0; i < warm; i++) acc += s.read(keys[idx[i]]).bytes[0]
-    const n = idx.length
-    let t = now()
-    for (let i = 0; i < n; i++) acc += s.read(keys[idx[i]]).bytes[0]
-    const getMs = now() - t
-    let miss = 0
-    t = now()
-    for (let i = 0; i < n; i++) if (s.read(absent[idx[i]]) === null) miss++
-    const absentMs = now() - t
-    if (miss !== n) throw new Error('ours: an absent key was found')
-    s.close()
-    return { getMs, absentMs, acc }
-  },
-  async large(dir, keys, vals, passes) {
-    const { DataStore } = await loadOurs()
-    const s = DataStore.open(path.join(dir, 'store.bin'))
-    const n = keys.length
-    let t = now()
-    for (let i = 0; i < n; i++) s.write(keys[i], vals[i])
-    const writeMs = now() - t
-    if (!s.read(keys[3]).bytes.equals(vals[3])) throw new Error('ours: wrong large value')
-    let acc = 0
-    const passMs = []
-    t = now()
-    for (let p = 0; p < passes; p++) {
-      const tp = now()
-      for (let i = 0; i < n; i++) {
-        const b = s.read(keys[i]).bytes
-        acc += b[0] + b[b.length - 1]
-      }
-      passMs.push(now() - tp)
+    return (dir) => {
+      const s = DataStore.open(path.join(dir, 'store.bin'))
+      return { get: (k) => s.read(k).bytes, close: () => s.close() }
     }
-    const readMs = now() - t
-    s.close()
-    return { writeMs, readMs, passMs, acc }
   },
-  async reopen(dir, key) {
-    const { DataStore } = await loadOurs()
-    const t = now()
-    const s = DataStore.open(path.join(dir, 'store.bin'))
-    const b = s.read(key).bytes
-    const ms = now() - t
-    if (b.length !== 64) throw new Error('ours: wrong value after reopen')
-    s.close()
-    return ms
-  },
-}
+})
 
 // ---------------------------------------------------------------- lmdb
 
@@ -185,37 +234,29 @@ export async function openLmdb(dir, opts = {}) {
   return open({ path: path.join(dir, 'db'), encoding: 'binary', ...opts })
 }
 
-const lmdb = {
+const lmdb = rows({
   name: 'lmdb',
-  async put(dir, keys, vals, durable) {
-    const db = await openLmdb(dir, durable ? {} : { noSync: true })
-    const n = keys.length
-    const t = now()
-    for (let i = 0; i < n; i++) db.putSync(keys[i], vals[i])
-    const ms = now() - t
-    await db.close()
-    return ms
+  same: sameBytes,
+  async open(dir, mode) {
+    const db = await openLmdb(dir, mode === 'cache' ? { noSync: true } : {})
+    return {
+      put: (k, v) => db.putSync(k, v),
+      get: (k) => db.getBinaryFast(k),
+      close: () => db.close(),
+    }
   },
-  async asyncPut(dir, keys, vals, durable) {
+  async openAsync(dir, durable) {
     const db = await openLmdb(dir, durable ? {} : { noSync: true })
-    const n = keys.length
-    const t = now()
-    const ps = new Array(n)
-    for (let i = 0; i < n; i++) ps[i] = db.put(keys[i], vals[i])
-    await Promise.all(ps)
-    if (durable) await db.flushed
-    const ms = now() - t
-    await db.close()
-    return ms
+    return { put: (k, v) => db.put(k, v), settled: () => (durable ? db.flushed : undefined), close: () => db.close() }
   },
   async batch(dir, keys, vals) {
     const db = await openLmdb(dir, { noSync: true })
     const n = keys.length
-    const t = now()
-    db.transactionSync(() => {
-      for (let i = 0; i < n; i++) db.putSync(keys[i], vals[i])
-    })
-    const ms = now() - t
+    const ms = timed(1, () =>
+      db.transactionSync(() => {
+        for (let i = 0; i < n; i++) db.putSync(keys[i], vals[i])
+      }),
+    )
     await db.close()
     return ms
   },
@@ -229,56 +270,14 @@ const lmdb = {
     }
     await db.close()
   },
-  async reads(dir, keys, vals, idx, absent, warm) {
-    const db = await openLmdb(dir)
-    if (!sameBytes(db.getBinaryFast(keys[7]), vals[7])) throw new Error('lmdb: wrong value read back')
-    let acc = 0
-    for (let i = 0; i < warm; i++) acc += db.getBinaryFast(keys[idx[i]])[0]
-    const n = idx.length
-    let t = now()
-    for (let i = 0; i < n; i++) acc += db.getBinaryFast(keys[idx[i]])[0]
-    const getMs = now() - t
-    let miss = 0
-    t = now()
-    for (let i = 0; i < n; i++) if (db.getBinaryFast(absent[idx[i]]) === undefined) miss++
-    const absentMs = now() - t
-    if (miss !== n) throw new Error('lmdb: an absent key was found')
-    await db.close()
-    return { getMs, absentMs, acc }
-  },
-  async large(dir, keys, vals, passes) {
-    const db = await openLmdb(dir, { noSync: true })
-    const n = keys.length
-    let t = now()
-    for (let i = 0; i < n; i++) db.putSync(keys[i], vals[i])
-    const writeMs = now() - t
-    if (!sameBytes(db.getBinaryFast(keys[3]), vals[3])) throw new Error('lmdb: wrong large value')
-    let acc = 0
-    const passMs = []
-    t = now()
-    for (let p = 0; p < passes; p++) {
-      const tp = now()
-      for (let i = 0; i < n; i++) {
-        const b = db.getBinaryFast(keys[i])
-        acc += b[0] + b[b.length - 1]
-      }
-      passMs.push(now() - tp)
-    }
-    const readMs = now() - t
-    await db.close()
-    return { writeMs, readMs, passMs, acc }
-  },
-  async reopen(dir, key) {
+  async reopener() {
     const { open } = await import('lmdb')
-    const t = now()
-    const db = open({ path: path.join(dir, 'db'), encoding: 'binary' })
-    const b = db.getBinaryFast(key)
-    const ms = now() - t
-    if (b.length !== 64) throw new Error('lmdb: wrong value after reopen')
-    await db.close()
-    return ms
+    return (dir) => {
+      const db = open({ path: path.join(dir, 'db'), encoding: 'binary' })
+      return { get: (k) => db.getBinaryFast(k), close: () => db.close() }
+    }
   },
-}
+})
 
 // ---------------------------------------------------------------- classic-level
 
@@ -289,36 +288,24 @@ export async function openLevel(dir) {
   return db
 }
 
-const level = {
+const level = rows({
   name: 'classic-level',
-  async put(dir, keys, vals, durable) {
+  // No putSync in classic-level: each put is awaited before the next.
+  awaitPut: true,
+  async open(dir, mode) {
     const db = await openLevel(dir)
-    const n = keys.length
-    const opts = { sync: durable }
-    const t = now()
-    for (let i = 0; i < n; i++) await db.put(keys[i], vals[i], opts)
-    const ms = now() - t
-    await db.close()
-    return ms
+    const opts = { sync: mode === 'durable' }
+    return { put: (k, v) => db.put(k, v, opts), get: (k) => db.getSync(k), close: () => db.close() }
   },
-  async asyncPut(dir, keys, vals, durable) {
+  async openAsync(dir, durable) {
     const db = await openLevel(dir)
-    const n = keys.length
     const opts = { sync: durable }
-    const t = now()
-    const ps = new Array(n)
-    for (let i = 0; i < n; i++) ps[i] = db.put(keys[i], vals[i], opts)
-    await Promise.all(ps)
-    const ms = now() - t
-    await db.close()
-    return ms
+    return { put: (k, v) => db.put(k, v, opts), settled: () => {}, close: () => db.close() }
   },
   async batch(dir, keys, vals) {
     const db = await openLevel(dir)
     const ops = keys.map((key, i) => ({ type: 'put', key, value: vals[i] }))
-    const t = now()
-    await db.batch(ops)
-    const ms = now() - t
+    const ms = await timedAwait(1, () => db.batch(ops))
     await db.close()
     return ms
   },
@@ -332,57 +319,15 @@ const level = {
     }
     await db.close()
   },
-  async reads(dir, keys, vals, idx, absent, warm) {
-    const db = await openLevel(dir)
-    if (!db.getSync(keys[7]).equals(vals[7])) throw new Error('classic-level: wrong value read back')
-    let acc = 0
-    for (let i = 0; i < warm; i++) acc += db.getSync(keys[idx[i]])[0]
-    const n = idx.length
-    let t = now()
-    for (let i = 0; i < n; i++) acc += db.getSync(keys[idx[i]])[0]
-    const getMs = now() - t
-    let miss = 0
-    t = now()
-    for (let i = 0; i < n; i++) if (db.getSync(absent[idx[i]]) === undefined) miss++
-    const absentMs = now() - t
-    if (miss !== n) throw new Error('classic-level: an absent key was found')
-    await db.close()
-    return { getMs, absentMs, acc }
-  },
-  async large(dir, keys, vals, passes) {
-    const db = await openLevel(dir)
-    const n = keys.length
-    let t = now()
-    for (let i = 0; i < n; i++) await db.put(keys[i], vals[i])
-    const writeMs = now() - t
-    if (!db.getSync(keys[3]).equals(vals[3])) throw new Error('classic-level: wrong large value')
-    let acc = 0
-    const passMs = []
-    t = now()
-    for (let p = 0; p < passes; p++) {
-      const tp = now()
-      for (let i = 0; i < n; i++) {
-        const b = db.getSync(keys[i])
-        acc += b[0] + b[b.length - 1]
-      }
-      passMs.push(now() - tp)
-    }
-    const readMs = now() - t
-    await db.close()
-    return { writeMs, readMs, passMs, acc }
-  },
-  async reopen(dir, key) {
+  async reopener() {
     const { ClassicLevel } = await import('classic-level')
-    const t = now()
-    const db = new ClassicLevel(path.join(dir, 'level'), { keyEncoding: 'utf8', valueEncoding: 'buffer' })
-    await db.open()
-    const b = db.getSync(key)
-    const ms = now() - t
-    if (b.length !== 64) throw new Error('classic-level: wrong value after reopen')
-    await db.close()
-    return ms
+    return async (dir) => {
+      const db = new ClassicLevel(path.join(dir, 'level'), { keyEncoding: 'utf8', valueEncoding: 'buffer' })
+      await db.open()
+      return { get: (k) => db.getSync(k), close: () => db.close() }
+    }
   },
-}
+})
 
 // ---------------------------------------------------------------- better-sqlite3
 
@@ -399,19 +344,15 @@ async function openSqlite(dir, synchronous) {
   return db
 }
 
-const sqlite = {
+const sqlite = rows({
   name: 'better-sqlite3',
-  async put(dir, keys, vals, durable) {
-    const db = await openSqlite(dir, durable ? 'FULL' : 'OFF')
+  async open(dir, mode) {
+    const db = await openSqlite(dir, mode === 'durable' ? 'FULL' : 'OFF')
     const put = db.prepare('INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)')
-    const n = keys.length
-    const t = now()
-    for (let i = 0; i < n; i++) put.run(keys[i], vals[i])
-    const ms = now() - t
-    db.close()
-    return ms
+    const get = db.prepare('SELECT v FROM kv WHERE k = ?').pluck()
+    return { put: (k, v) => put.run(k, v), get: (k) => get.get(k), close: () => db.close() }
   },
-  asyncPut: null,
+  openAsync: null,
   async batch(dir, keys, vals) {
     const db = await openSqlite(dir, 'OFF')
     const put = db.prepare('INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)')
@@ -419,9 +360,7 @@ const sqlite = {
     const all = db.transaction(() => {
       for (let i = 0; i < n; i++) put.run(keys[i], vals[i])
     })
-    const t = now()
-    all()
-    const ms = now() - t
+    const ms = timed(1, all)
     db.close()
     return ms
   },
@@ -436,59 +375,14 @@ const sqlite = {
     }
     db.close()
   },
-  async reads(dir, keys, vals, idx, absent, warm) {
-    const db = await openSqlite(dir, 'OFF')
-    const get = db.prepare('SELECT v FROM kv WHERE k = ?').pluck()
-    if (!get.get(keys[7]).equals(vals[7])) throw new Error('better-sqlite3: wrong value read back')
-    let acc = 0
-    for (let i = 0; i < warm; i++) acc += get.get(keys[idx[i]])[0]
-    const n = idx.length
-    let t = now()
-    for (let i = 0; i < n; i++) acc += get.get(keys[idx[i]])[0]
-    const getMs = now() - t
-    let miss = 0
-    t = now()
-    for (let i = 0; i < n; i++) if (get.get(absent[idx[i]]) === undefined) miss++
-    const absentMs = now() - t
-    if (miss !== n) throw new Error('better-sqlite3: an absent key was found')
-    db.close()
-    return { getMs, absentMs, acc }
-  },
-  async large(dir, keys, vals, passes) {
-    const db = await openSqlite(dir, 'OFF')
-    const put = db.prepare('INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)')
-    const get = db.prepare('SELECT v FROM kv WHERE k = ?').pluck()
-    const n = keys.length
-    let t = now()
-    for (let i = 0; i < n; i++) put.run(keys[i], vals[i])
-    const writeMs = now() - t
-    if (!get.get(keys[3]).equals(vals[3])) throw new Error('better-sqlite3: wrong large value')
-    let acc = 0
-    const passMs = []
-    t = now()
-    for (let p = 0; p < passes; p++) {
-      const tp = now()
-      for (let i = 0; i < n; i++) {
-        const b = get.get(keys[i])
-        acc += b[0] + b[b.length - 1]
-      }
-      passMs.push(now() - tp)
-    }
-    const readMs = now() - t
-    db.close()
-    return { writeMs, readMs, passMs, acc }
-  },
-  async reopen(dir, key) {
+  async reopener() {
     const { default: Database } = await import('better-sqlite3')
-    const t = now()
-    const db = new Database(path.join(dir, 'kv.sqlite'))
-    const b = db.prepare('SELECT v FROM kv WHERE k = ?').pluck().get(key)
-    const ms = now() - t
-    if (b.length !== 64) throw new Error('better-sqlite3: wrong value after reopen')
-    db.close()
-    return ms
+    return (dir) => {
+      const db = new Database(path.join(dir, 'kv.sqlite'))
+      return { get: (k) => db.prepare('SELECT v FROM kv WHERE k = ?').pluck().get(k), close: () => db.close() }
+    }
   },
-}
+})
 
 export const ENGINES = { ours, lmdb, 'classic-level': level, 'better-sqlite3': sqlite }
 export const PEERS = ['lmdb', 'classic-level', 'better-sqlite3']
