@@ -37,12 +37,13 @@ export declare class NativeIter {
 }
 
 export declare class NativeStore {
-  static open(path: string, create: boolean, repair: boolean, durable: boolean): NativeStore
+  static open(path: string, options: NativeOpenOptions): NativeStore
+  static openAsync(path: string, options: NativeOpenOptions): Promise<NativeStore>
   /** Releases this handle on the engine (the file closes with the last one). */
   close(): void
   get closed(): boolean
-  /** `[locate, locateWithKeyHash, write, enqueueWrite]`: raw functions bound to this handle (fast.rs). */
-  fastFunctions(): [(key: unknown) => number, (keyHash: unknown) => number, (key: unknown, payload: unknown) => number, (key: unknown, payload: unknown) => void]
+  /** Raw functions bound to this handle (fast.rs). */
+  fastFunctions(): { locate: (key: unknown) => number; locateWithKeyHash: (keyHash: unknown) => number; write: (key: unknown, payload: unknown) => number; enqueueWrite: (key: unknown, payload: unknown) => void }
   /** What `repair` did when the open that made this engine rebuilt a damaged file; null if it did not. */
   repairReport(): RepairReport | null
   get path(): string
@@ -53,36 +54,22 @@ export declare class NativeStore {
   batchDelete(keys: unknown): number
   batchDeleteKeyHashes(hashes: unknown): number
   rename(oldKey: unknown, newKey: unknown): number
+  renameAsync(oldKey: unknown, newKey: unknown): Promise<number>
   copy(key: unknown, target: NativeStore): number
+  copyAsync(key: unknown, target: NativeStore): Promise<number>
   transfer(key: unknown, target: NativeStore): number
+  transferAsync(key: unknown, target: NativeStore): Promise<number>
   sync(): void
+  syncAsync(): Promise<void>
   streamBegin(key: unknown): NativeStreamWriter
   streamBeginWithKeyHash(hash: unknown): NativeStreamWriter
-  locateLast(generation: number, viewLen: number): number
-  /** Offsets of several keys (`-1` for absent ones), or `null` if the view must be refreshed. */
-  batchLocate(keys: unknown, hashed: boolean, generation: number, viewLen: number): Array<number> | null
-  /**
-   * `[payloadBuffer, metadataBuffer, generation]`: the current private
-   * view covering the tail (its two maps: see `ViewMap`).
-   */
-  view(): [ArrayBuffer, ArrayBuffer, number]
-  /** Checks that `keys[i]` hashes to `hashes[i]` (`ERR_HASH_COLLISION` if not). */
-  checkKeyHashes(hashes: unknown, keys: unknown): void
-  len(): number
-  fileSize(): number
-  estimateCompactionSavings(): number
-  compact(): void
-  /** Live entries whose checksum does not match: `[keyHash, metadataOffset]` pairs. */
-  verify(): Array<[bigint, number]>
-  iter(): NativeIter
-  static openAsync(path: string, create: boolean, repair: boolean, durable: boolean): Promise<NativeStore>
   /**
    * Group commit: queues `kind(keys[i], payloads[i])` (put/delete by
    * key or key hash) as one all-or-nothing group; throws and queues
    * nothing on a bad argument. Its outcome is in what the `flushAsync`
    * that appends it resolves to.
    */
-  enqueue(kind: number, keys: unknown, payloads: unknown, allowNull: boolean): void
+  enqueue(kind: OpKind, keys: unknown, payloads: unknown, allowNull: boolean): void
   /** Ends the open batch of queued groups; later ones start a new batch. */
   cutBatch(): void
   /**
@@ -91,21 +78,33 @@ export declare class NativeStore {
    * `Outcomes`). Throws `ERR_STORE_CLOSED` (dropping the batch) if closed.
    */
   flushAsync(): Promise<[Float64Array, Array<number | Error> | null]>
-  renameAsync(oldKey: unknown, newKey: unknown): Promise<number>
-  copyAsync(key: unknown, target: NativeStore): Promise<number>
-  transferAsync(key: unknown, target: NativeStore): Promise<number>
-  syncAsync(): Promise<void>
-  compactAsync(): Promise<void>
-  estimateCompactionSavingsAsync(): Promise<number>
-  verifyAsync(): Promise<Array<[bigint, number]>>
-  lenAsync(): Promise<number>
-  fileSizeAsync(): Promise<number>
-  existsAsync(key: unknown, hashed: boolean): Promise<boolean>
-  /** As `locate`, on a worker thread. */
-  locateAsync(key: unknown, hashed: boolean, generation: number, viewLen: number): Promise<number>
+  locateLast(generation: number, viewLen: number): number
   locateLastAsync(generation: number, viewLen: number): Promise<number>
-  /** As `batchLocate`, on a worker thread; `[-2]` asks for a view refresh. */
+  /** `locate` (fast.rs) of a key or key hash on a worker thread, in the view `(generation, viewLen)`. */
+  locateAsync(key: unknown, hashed: boolean, generation: number, viewLen: number): Promise<number>
+  existsAsync(key: unknown, hashed: boolean): Promise<boolean>
+  /** Offsets of several keys (`-1` for absent ones), or `[-2]` if the view must be refreshed. */
+  batchLocate(keys: unknown, hashed: boolean, generation: number, viewLen: number): Array<number>
   batchLocateAsync(keys: unknown, hashed: boolean, generation: number, viewLen: number): Promise<number[]>
+  /**
+   * `[payloadBuffer, metadataBuffer, generation]`: the current private
+   * view covering the tail (its two maps: see `ViewMap`).
+   */
+  view(): [ArrayBuffer, ArrayBuffer, number]
+  /** Checks that `keys[i]` hashes to `hashes[i]` (`ERR_HASH_COLLISION` if not). */
+  checkKeyHashes(hashes: unknown, keys: unknown): void
+  len(): number
+  lenAsync(): Promise<number>
+  fileSize(): number
+  fileSizeAsync(): Promise<number>
+  estimateCompactionSavings(): number
+  estimateCompactionSavingsAsync(): Promise<number>
+  compact(): void
+  compactAsync(): Promise<void>
+  /** Live entries whose checksum does not match: `[keyHash, metadataOffset]` pairs. */
+  verify(): Array<[bigint, number]>
+  verifyAsync(): Promise<Array<[bigint, number]>>
+  iter(): NativeIter
 }
 
 /**
@@ -113,8 +112,9 @@ export declare class NativeStore {
  * worker threads by the async methods.
  */
 export declare class NativeStreamWriter {
+  /** Spools a chunk, read in place (the sync write: JS cannot run meanwhile). */
   write(chunk: unknown): void
-  /** Spools a chunk on a worker thread (large chunks are read in place). */
+  /** Spools a chunk on a worker thread: a copy of it (see `args::Payloads`). */
   writeAsync(chunk: unknown): Promise<void>
   finish(): number
   finishAsync(): Promise<number>
@@ -129,10 +129,34 @@ export declare function computeHash(key: unknown): bigint
 export declare function crc32(bytes: Uint8Array): number
 
 /**
+ * Test hook: the metadata bytes the engine writes for these fields, for a
+ * test to decode with the TS layer's offsets.
+ */
+export declare function encodeMetadataForTest(keyHash: bigint, prevOffset: number, checksum: number): Buffer
+
+/**
  * Test hook: this platform's errno table, `[errno, code, description]` per
  * row, checked against Node's own `util.getSystemErrorMap()`.
  */
 export declare function errnoTableForTest(): Array<[number, string, string]>
+
+/**
+ * Test hook: the facts the TS layer holds as literals (src/format.ts), from
+ * the engine and the binding, for a test to compare.
+ */
+export interface FormatFacts {
+  payloadAlignment: number
+  metadataSize: number
+  keyHashAt: number
+  prevOffsetAt: number
+  checksumAt: number
+  /** What a read answers for an absent key (reads.rs). */
+  absent: number
+  /** What a read answers when the caller's view is stale (reads.rs). */
+  stale: number
+}
+
+export declare function formatFactsForTest(): FormatFacts
 
 export interface LostEntry {
   keyHash: bigint
@@ -143,6 +167,31 @@ export interface LostEntry {
 export interface LostRange {
   start: number
   end: number
+}
+
+/**
+ * How to open a store (`NativeStore.open`); the TS layer checks the
+ * user's options and passes these.
+ */
+export interface NativeOpenOptions {
+  /** Create the file if it is missing (else `ENOENT`). */
+  create: boolean
+  /** Rebuild a damaged file (see `salvage`). */
+  repair?: boolean
+  /** fsync every write or batch before it returns. */
+  durable?: boolean
+}
+
+/** What a queued group does to each of its keys (`NativeStore.enqueue`). */
+export declare const enum OpKind {
+  /** Put by key (`keys[i]` a key, `payloads[i]` its payload). */
+  PutKey = 0,
+  /** Put by key hash (`keys[i]` a bigint). */
+  PutHash = 1,
+  /** Delete by key. */
+  DeleteKey = 2,
+  /** Delete by key hash. */
+  DeleteHash = 3,
 }
 
 /**
@@ -166,3 +215,9 @@ export interface RepairReport {
   /** Size of the repaired file. */
   newSize: number
 }
+
+/**
+ * The `ERR_STORE_CLOSED` error, for the TS layer to throw where it finds a
+ * store closed before any native call (one source for its code and message).
+ */
+export declare function storeClosedError(): Error & { code: string }

@@ -27,7 +27,7 @@ import { openLevel, openLmdb } from './engines.mjs'
 export async function getFloor(dir, keys, idx, warm, rounds = 3) {
   const { DataStore } = await import('../lib/index.mjs')
   const s = DataStore.open(path.join(dir, 'store.bin'))
-  const [locate] = s.native.fastFunctions()
+  const { locate } = s.native.fastFunctions()
   s.read(keys[0])
   // The view `locate` answers for (as a read takes it: payload buffer, metadata buffer).
   const [payloadBuffer, metaBuffer] = s.native.view()

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream'
 import native = require('./native')
 import type { EntryHandle, EntryMetadata } from './handle'
 import { codedError, typeError } from './errors'
-import { OpKind, WriteQueue } from './queue'
+import { WriteQueue } from './queue'
 import { DataStore, checkAllowNull, checkOptions, checkPath, checkReadOptions, checkReadStreamOptions, ensureVerified, payloadStream, splitPairs } from './store'
 import { checkOptionNames } from './options'
 import { inspectCustom } from './inspect'
@@ -98,14 +98,14 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   /** Opens (creating if missing) the store at `path`; the index is built off the main thread. */
   static async open(path: string, options?: OpenOptions): Promise<AsyncDataStore> {
     const opts = checkOptions(options)
-    const handle = await native.NativeStore.openAsync(checkPath(path), true, opts.repair === true, opts.durable === true)
+    const handle = await native.NativeStore.openAsync(checkPath(path), { create: true, repair: opts.repair === true, durable: opts.durable === true })
     return new AsyncDataStore(handle, ViewState.of(handle), opts.verifyReads === true)
   }
 
   /** As `open`, but rejects with `ENOENT` if the file is missing. */
   static async openExisting(path: string, options?: OpenOptions): Promise<AsyncDataStore> {
     const opts = checkOptions(options)
-    const handle = await native.NativeStore.openAsync(checkPath(path), false, opts.repair === true, opts.durable === true)
+    const handle = await native.NativeStore.openAsync(checkPath(path), { create: false, repair: opts.repair === true, durable: opts.durable === true })
     return new AsyncDataStore(handle, ViewState.of(handle), opts.verifyReads === true)
   }
 
@@ -147,34 +147,34 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
 
   async writeWithKeyHash(keyHash: bigint, payload: Payload): Promise<number> {
     this.#open()
-    return this.#queue.group(OpKind.PutHash, [keyHash], [payload])
+    return this.#queue.group(native.OpKind.PutHash, [keyHash], [payload])
   }
 
   async batchWrite(entries: ReadonlyArray<readonly [Key, Payload]>): Promise<number> {
     this.#open()
     const [keys, payloads] = splitPairs(entries)
-    return this.#queue.group(OpKind.PutKey, keys, payloads)
+    return this.#queue.group(native.OpKind.PutKey, keys, payloads)
   }
 
   async batchWriteWithKeyHashes(entries: ReadonlyArray<readonly [bigint, Payload]>, allowNullBytes = false): Promise<number> {
     this.#open()
     const [keyHashes, payloads] = splitPairs(entries)
-    return this.#queue.group(OpKind.PutHash, keyHashes, payloads, checkAllowNull(allowNullBytes))
+    return this.#queue.group(native.OpKind.PutHash, keyHashes, payloads, checkAllowNull(allowNullBytes))
   }
 
   async delete(key: Key): Promise<number> {
     this.#open()
-    return this.#queue.group(OpKind.DeleteKey, [key], null)
+    return this.#queue.group(native.OpKind.DeleteKey, [key], null)
   }
 
   async batchDelete(keys: ReadonlyArray<Key>): Promise<number> {
     this.#open()
-    return this.#queue.group(OpKind.DeleteKey, keys, null)
+    return this.#queue.group(native.OpKind.DeleteKey, keys, null)
   }
 
   async batchDeleteKeyHashes(keyHashes: ReadonlyArray<bigint>): Promise<number> {
     this.#open()
-    return this.#queue.group(OpKind.DeleteHash, keyHashes, null)
+    return this.#queue.group(native.OpKind.DeleteHash, keyHashes, null)
   }
 
   async rename(oldKey: Key, newKey: Key): Promise<number> {

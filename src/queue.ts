@@ -1,13 +1,7 @@
+import type { OpKind } from '../index'
 import { perHandle } from './per-handle'
 import type { Native } from './store'
 
-/** Op kinds understood by the native `enqueue` (group.rs). */
-export const enum OpKind {
-  PutKey = 0,
-  PutHash = 1,
-  DeleteKey = 2,
-  DeleteHash = 3,
-}
 
 /** Most groups one append carries (bounds the memory of one flush). */
 const MAX_GROUPS_PER_APPEND = 65536
@@ -97,7 +91,7 @@ export class WriteQueue {
   readonly #enqueueWrite: (key: unknown, payload: unknown) => void
 
   private constructor(private readonly native: Native) {
-    this.#enqueueWrite = native.fastFunctions()[3]
+    this.#enqueueWrite = native.fastFunctions().enqueueWrite
   }
 
   /** The queue of `native`: one per handle, as the native queue it mirrors. */

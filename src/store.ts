@@ -125,7 +125,7 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
     this.native = handle
     this.views = ViewState.of(handle)
     this.verifyReads = options.verifyReads === true
-    ;[this.#locate, this.#locateWithKeyHash, this.#write] = handle.fastFunctions()
+    ;({ locate: this.#locate, locateWithKeyHash: this.#locateWithKeyHash, write: this.#write } = handle.fastFunctions())
     this.#path = handle.path
   }
 
@@ -142,13 +142,13 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
   /** Opens the store at `path`, creating the file if it is missing. */
   static open(path: string, options?: OpenOptions): DataStore {
     const opts = checkOptions(options)
-    return new DataStore(native.NativeStore.open(checkPath(path), true, opts.repair === true, opts.durable === true), opts)
+    return new DataStore(native.NativeStore.open(checkPath(path), { create: true, repair: opts.repair === true, durable: opts.durable === true }), opts)
   }
 
   /** Opens an existing store; throws `ENOENT` if the file is missing. */
   static openExisting(path: string, options?: OpenOptions): DataStore {
     const opts = checkOptions(options)
-    return new DataStore(native.NativeStore.open(checkPath(path), false, opts.repair === true, opts.durable === true), opts)
+    return new DataStore(native.NativeStore.open(checkPath(path), { create: false, repair: opts.repair === true, durable: opts.durable === true }), opts)
   }
 
   /**
@@ -365,7 +365,7 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
   #batchRead(keys: ReadonlyArray<unknown>, hashed: boolean): Array<EntryHandle | null> {
     let view = this.views.current
     let offsets = this.native.batchLocate(keys, hashed, view.generation, view.length)
-    while (offsets === null) {
+    while (offsets.length === 1 && offsets[0] === -2) {
       view = this.views.refresh()
       offsets = this.native.batchLocate(keys, hashed, view.generation, view.length)
     }

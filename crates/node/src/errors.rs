@@ -163,8 +163,26 @@ pub fn invalid_value(env: &Env, msg: &str) -> napi::Error {
     throw(env, "ERR_INVALID_ARG_VALUE", msg)
 }
 
+/// The error of any call on a closed store.
+pub fn closed_error() -> Coded {
+    Coded::new("ERR_STORE_CLOSED", "the store is closed")
+}
+
 pub fn closed(env: &Env) -> napi::Error {
-    throw(env, "ERR_STORE_CLOSED", "the store is closed")
+    closed_error().throw(env)
+}
+
+/// The `ERR_STORE_CLOSED` error, for the TS layer to throw where it finds a
+/// store closed before any native call (one source for its code and message).
+#[napi_derive::napi(ts_return_type = "Error & { code: string }")]
+#[cfg_attr(test, allow(dead_code))]
+pub fn store_closed_error(env: &Env) -> napi::Result<napi::bindgen_prelude::Unknown<'_>> {
+    let value = closed_error().to_value(env);
+    if value.is_null() {
+        return Err(napi::Error::new(Status::GenericFailure, "cannot create an error"));
+    }
+    // SAFETY: `value` was just made in this env.
+    Ok(unsafe { napi::bindgen_prelude::Unknown::from_raw_unchecked(env.raw(), value) })
 }
 
 /// Converts an engine result, throwing its coded error.

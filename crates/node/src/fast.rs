@@ -6,54 +6,40 @@
 //! callback a few tens of ns. For a 64-byte read that is most of the time, so
 //! these few functions skip the napi-rs wrappers. They only convert
 //! arguments (with `args`) and delegate to the engine, like the rest of the
-//! binding. Each store gets its own functions, bound to its slot (and async
-//! write queue) through the function's data pointer: no handle argument to
-//! unwrap and check per call.
+//! binding. Each store gets its own functions, bound to its `Handle` (slot,
+//! async write queue, view) through the function's data pointer: no handle
+//! argument to unwrap and check per call.
 
 use crate::args;
 use crate::errors::{closed, engine};
-use crate::group::{borrow, SharedQueue};
-use crate::store::{located, Slot};
+use crate::group::borrow;
+use crate::handle::Handle;
+use crate::reads::located;
 use napi::bindgen_prelude::*;
 use napi::{sys, Env};
 use srd_engine::{Op, Store};
-use std::cell::Cell;
 use std::ffi::c_void;
 use std::ptr;
-use std::rc::Rc;
 
 type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
 
-/// The view of the file this JS handle reads through, as `(generation,
-/// length)`: recorded by `NativeStore.view()`, which is how the TS layer gets
-/// a new one, so `locate` needs no arguments to check it.
-pub type Seen = Rc<Cell<(u64, u64)>>;
+/// The functions, by the names they get in JS (the keys of the object
+/// `NativeStore.fastFunctions()` returns; see each callback).
+const FUNCTIONS: [(&str, Callback); 4] =
+    [("locate", locate_key), ("locateWithKeyHash", locate_hash), ("write", write), ("enqueueWrite", enqueue_write)];
 
-/// What a function is bound to: one JS handle's slot, async write queue and view.
-struct Bound {
-    slot: Rc<Slot>,
-    queue: SharedQueue,
-    seen: Seen,
-}
-
-/// `[locate, locateWithKeyHash, write, enqueueWrite]` bound to `slot`,
-/// `queue` and `seen` (see each callback).
-pub fn functions<'env>(env: &'env Env, slot: &Rc<Slot>, queue: &SharedQueue, seen: &Seen) -> Result<Array<'env>> {
-    let fns: [(&str, Callback); 4] =
-        [("locate", locate_key), ("locateWithKeyHash", locate_hash), ("write", write), ("enqueueWrite", enqueue_write)];
-    let mut out = env.create_array(fns.len() as u32)?;
-    for (i, (name, cb)) in fns.into_iter().enumerate() {
-        out.set(
-            i as u32,
-            bound(env, name, cb, Bound { slot: slot.clone(), queue: queue.clone(), seen: seen.clone() })?,
-        )?;
+/// `{ locate, locateWithKeyHash, write, enqueueWrite }` bound to `handle`.
+pub fn functions<'env>(env: &'env Env, handle: &Handle) -> Result<Object<'env>> {
+    let mut out = Object::new(env)?;
+    for (name, cb) in FUNCTIONS {
+        out.set_named_property(name, bound(env, name, cb, handle.clone())?)?;
     }
     Ok(out)
 }
 
 /// A JS function calling `cb` with `to` as its data; its shares are
 /// released when the function is collected.
-fn bound<'env>(env: &'env Env, name: &str, cb: Callback, to: Bound) -> Result<Unknown<'env>> {
+fn bound<'env>(env: &'env Env, name: &str, cb: Callback, to: Handle) -> Result<Unknown<'env>> {
     let data = Box::into_raw(Box::new(to));
     let mut f = ptr::null_mut();
     // SAFETY: `name` outlives the call (napi copies it); `data` stays valid
@@ -74,17 +60,15 @@ fn bound<'env>(env: &'env Env, name: &str, cb: Callback, to: Bound) -> Result<Un
 }
 
 unsafe extern "C" fn finalize(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
-    // SAFETY: `data` is the Box<Bound> leaked in `bound`; napi calls this
-    // once, on the JS thread (where the queue's Rc may be dropped).
-    drop(unsafe { Box::from_raw(data as *mut Bound) });
+    // SAFETY: `data` is the Box<Handle> leaked in `bound`; napi calls this
+    // once, on the JS thread (where the handle's Rcs may be dropped).
+    drop(unsafe { Box::from_raw(data as *mut Handle) });
 }
 
-/// Arguments of a callback, the slot it is bound to, and the Env.
+/// Arguments of a callback, the handle it is bound to, and the Env.
 struct Call<'a> {
     env: Env,
-    slot: &'a Slot,
-    queue: &'a SharedQueue,
-    seen: &'a Seen,
+    to: &'a Handle,
     args: [Unknown<'a>; 2],
 }
 
@@ -103,15 +87,15 @@ impl<'a> Call<'a> {
         }
         // SAFETY: each argv entry is a live value of this callback's scope.
         let args = argv.map(|v| unsafe { Unknown::from_raw_unchecked(env, v) });
-        // SAFETY: `data` is the Box<Bound> of `bound`, alive while the function is.
-        let to = unsafe { &*(data as *const Bound) };
-        Some(Call { env: Env::from_raw(env), slot: &to.slot, queue: &to.queue, seen: &to.seen, args })
+        // SAFETY: `data` is the Box<Handle> of `bound`, alive while the function is.
+        let to = unsafe { &*(data as *const Handle) };
+        Some(Call { env: Env::from_raw(env), to, args })
     }
 
     /// Runs `f` on the live store, borrowed from the slot (no clone of the
     /// `Arc`: that is an atomic increment and decrement per call).
     fn with_store<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
-        let guard = self.slot.try_borrow().map_err(|_| closed(&self.env))?;
+        let guard = self.to.slot.try_borrow().map_err(|_| closed(&self.env))?;
         f(guard.as_deref().ok_or_else(|| closed(&self.env))?)
     }
 
@@ -127,7 +111,7 @@ impl<'a> Call<'a> {
 }
 
 /// `locate(key)`: the metadata offset of `key`'s live entry in this
-/// handle's view (`Seen`); -1 absent; -2 refresh the view.
+/// handle's view (`Seen`), or `reads::ABSENT` / `reads::STALE`.
 unsafe extern "C" fn locate_key(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: called by N-API with this callback's env and info.
     unsafe { locate(env, info, |env, v| args::key_hash(env, v, "key")) }
@@ -152,7 +136,7 @@ unsafe fn locate(
     };
     let r = c.with_store(|s| {
         let h = key(&c.env, &c.args[0])?;
-        let (generation, len) = c.seen.get();
+        let (generation, len) = c.to.seen.get();
         Ok(located(s.locate(h, generation, len)))
     });
     c.finish(r)
@@ -172,7 +156,7 @@ unsafe extern "C" fn write(env: sys::napi_env, info: sys::napi_callback_info) ->
     c.finish(r)
 }
 
-/// `enqueueWrite(key, payload)`: as `NativeStore.enqueue(PUT_KEY, [key],
+/// `enqueueWrite(key, payload)`: as `NativeStore.enqueue(OpKind.PutKey, [key],
 /// [payload])`, without the arrays: converts now and queues; returns
 /// undefined, or throws on a bad argument.
 unsafe extern "C" fn enqueue_write(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
@@ -181,6 +165,6 @@ unsafe extern "C" fn enqueue_write(env: sys::napi_env, info: sys::napi_callback_
         return ptr::null_mut();
     };
     // Null is `undefined` to N-API; on Err the exception is already pending.
-    let _ = c.with_store(|_| borrow(&c.env, c.queue)?.push_write(&c.env, &c.args[0], &c.args[1]));
+    let _ = c.with_store(|_| borrow(&c.env, &c.to.queue)?.push_write(&c.env, &c.args[0], &c.args[1]));
     ptr::null_mut()
 }

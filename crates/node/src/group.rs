@@ -12,20 +12,29 @@
 
 use crate::args::{self, Elements, Owned, Payloads};
 use crate::errors::{invalid_value, Coded};
-use crate::tasks::{Job, Out};
+use crate::tasks::{call, Call};
 use napi::bindgen_prelude::*;
 use napi::{sys, Env};
+use napi_derive::napi;
 use srd_engine::{Applied, Group, Op, Store};
 use std::cell::{RefCell, RefMut};
 use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
 
-// Op kinds, as src/queue.ts `OpKind` numbers them.
-const PUT_KEY: u32 = 0;
-const PUT_HASH: u32 = 1;
-const DELETE_KEY: u32 = 2;
-const DELETE_HASH: u32 = 3;
+/// What a queued group does to each of its keys (`NativeStore.enqueue`).
+#[napi]
+#[derive(Clone, Copy)]
+pub enum OpKind {
+    /// Put by key (`keys[i]` a key, `payloads[i]` its payload).
+    PutKey,
+    /// Put by key hash (`keys[i]` a bigint).
+    PutHash,
+    /// Delete by key.
+    DeleteKey,
+    /// Delete by key hash.
+    DeleteHash,
+}
 
 #[derive(Clone, Copy)]
 enum QueuedOp {
@@ -73,7 +82,7 @@ impl Queue {
     pub fn push_write(&mut self, env: &Env, key: &Unknown<'_>, payload: &Unknown<'_>) -> Result<()> {
         let b = self.open();
         let mark = b.payloads.mark();
-        match convert(env, PUT_KEY, key, Some(payload), &mut b.payloads) {
+        match convert(env, OpKind::PutKey, key, Some(payload), &mut b.payloads) {
             Ok(op) => {
                 b.ops.push(op);
                 b.groups.push(Group { end: b.ops.len(), allow_null: false });
@@ -106,13 +115,14 @@ impl Queue {
 pub fn push_group(
     env: &Env,
     queue: &SharedQueue,
-    kind: u32,
+    kind: OpKind,
     keys: &Unknown<'_>,
     payloads: &Unknown<'_>,
     allow_null: bool,
 ) -> Result<()> {
-    let keys = Elements::of(env, keys, if kind == PUT_HASH || kind == DELETE_HASH { "keyHashes" } else { "keys" })?;
-    let payloads = if kind == PUT_KEY || kind == PUT_HASH {
+    use OpKind::*;
+    let keys = Elements::of(env, keys, if matches!(kind, PutHash | DeleteHash) { "keyHashes" } else { "keys" })?;
+    let payloads = if matches!(kind, PutKey | PutHash) {
         let p = Elements::of(env, payloads, "payloads")?;
         if p.len != keys.len {
             return Err(invalid_value(env, "keys and payloads differ in length"));
@@ -143,7 +153,7 @@ pub fn borrow<'a>(env: &Env, queue: &'a SharedQueue) -> Result<RefMut<'a, Queue>
 
 fn convert(
     env: &Env,
-    kind: u32,
+    kind: OpKind,
     key: &Unknown<'_>,
     payload: Option<&Unknown<'_>>,
     payloads: &mut Payloads,
@@ -153,11 +163,10 @@ fn convert(
         None => Err(invalid_value(env, "a put needs a payload")),
     };
     Ok(match kind {
-        PUT_KEY => QueuedOp::Put(args::key_hash(env, key, "key")?, payload(payloads)?),
-        PUT_HASH => QueuedOp::Put(args::hash(env, key, "keyHash")?, payload(payloads)?),
-        DELETE_KEY => QueuedOp::Delete(args::key_hash(env, key, "key")?),
-        DELETE_HASH => QueuedOp::Delete(args::hash(env, key, "keyHash")?),
-        _ => return Err(invalid_value(env, "unknown op kind")),
+        OpKind::PutKey => QueuedOp::Put(args::key_hash(env, key, "key")?, payload(payloads)?),
+        OpKind::PutHash => QueuedOp::Put(args::hash(env, key, "keyHash")?, payload(payloads)?),
+        OpKind::DeleteKey => QueuedOp::Delete(args::key_hash(env, key, "key")?),
+        OpKind::DeleteHash => QueuedOp::Delete(args::hash(env, key, "keyHash")?),
     })
 }
 
@@ -188,6 +197,15 @@ impl From<Applied> for Outcomes {
     }
 }
 
+impl TypeName for Outcomes {
+    fn type_name() -> &'static str {
+        "Outcomes"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
 impl ToNapiValue for Outcomes {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
         let env = Env::from_raw(env);
@@ -210,10 +228,10 @@ impl ToNapiValue for Outcomes {
 }
 
 /// Appends `batch` in one write on a libuv worker; resolves to its groups'
-/// [`Outcomes`]. A panic rejects it with `ERR_INTERNAL` (as any `Job`), and
+/// [`Outcomes`]. A panic rejects it with `ERR_INTERNAL` (as any task), and
 /// the TS queue rejects each of the batch's groups with that error.
-pub fn flush(store: Arc<Store>, batch: Batch) -> AsyncTask<Job> {
-    Job::new(move || {
+pub fn flush(store: Arc<Store>, batch: Batch) -> Call<Outcomes> {
+    call(move || {
         let ops: Vec<Op<'_>> = batch
             .ops
             .iter()
@@ -222,6 +240,6 @@ pub fn flush(store: Arc<Store>, batch: Batch) -> AsyncTask<Job> {
                 QueuedOp::Delete(h) => Op::Delete(*h),
             })
             .collect();
-        Ok(Out::Outcomes(store.apply_groups(&ops, &batch.groups).into()))
+        Ok(store.apply_groups(&ops, &batch.groups).into())
     })
 }

@@ -1,59 +1,128 @@
 //! `NativeStore`: the engine's `Store` as a JS class. The public `DataStore`
-//! (lib/index.ts) wraps it; reads return offsets into the view buffer.
+//! (src/store.ts) wraps it; reads return offsets into the view buffer.
+//!
+//! An operation with a sync and an async method converts its arguments and
+//! makes its engine call once, in a `*_work` function returning a
+//! `tasks::Call`: the sync method runs it inline (`tasks::run`), the async
+//! one on a libuv worker thread (`tasks::spawn`).
 
 use crate::args;
-use crate::errors::{closed, Coded, OrThrow};
-use crate::fast::Seen;
-use crate::group::{self, borrow, SharedQueue};
-use crate::tasks::{Job, Out};
+use crate::errors::{throw, Coded, OrThrow};
+use crate::group::{self, borrow, OpKind, Outcomes};
+use crate::handle::Handle;
+use crate::iter::NativeIter;
+use crate::reads::{batch_located, located};
+use crate::report::RepairReport;
+use crate::stream::NativeStreamWriter;
+use crate::tasks::{self, call, Call, Job};
 use crate::views;
 use napi::bindgen_prelude::*;
 use napi::Env;
 use napi_derive::napi;
-use srd_engine::{Located, Op, OpenOptions, Part, Store, StreamWriter};
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
-use std::sync::{Arc, Mutex};
+use srd_engine::{Op, Part, Store};
+use std::sync::Arc;
 use typed_arena::Arena;
 
-/// The view a handle has before its first `view()`: none.
-const NO_VIEW: (u64, u64) = (u64::MAX, 0);
+/// How to open a store (`NativeStore.open`); the TS layer checks the
+/// user's options and passes these.
+#[napi(object)]
+pub struct NativeOpenOptions {
+    /// Create the file if it is missing (else `ENOENT`).
+    pub create: bool,
+    /// Rebuild a damaged file (see `salvage`).
+    pub repair: Option<bool>,
+    /// fsync every write or batch before it returns.
+    pub durable: Option<bool>,
+}
 
-/// Result of `locate`: the caller's view is stale or too short.
-const REFRESH: f64 = -2.0;
-const ABSENT: f64 = -1.0;
+impl From<NativeOpenOptions> for srd_engine::OpenOptions {
+    fn from(o: NativeOpenOptions) -> Self {
+        srd_engine::OpenOptions { create: o.create, repair: o.repair == Some(true), durable: o.durable == Some(true) }
+    }
+}
 
-/// This JS handle's share of an engine; emptied by `close()`. The fast
-/// functions (fast.rs) are bound to the same slot. Only the JS thread that
-/// owns the handle touches it (workers get their own `Arc<Store>`), and no
-/// borrow of it spans a call into JS, so a `RefCell` is enough: a read pays
-/// no atomic lock and unlock (a hot get is ~90 ns of call, measured).
-pub type Slot = RefCell<Option<Arc<Store>>>;
+/// Live entries whose checksum does not match: `(keyHash, metadataOffset)`.
+type Corrupt = Vec<(BigInt, f64)>;
 
 #[napi]
 pub struct NativeStore {
-    slot: Rc<Slot>,
-    queue: SharedQueue,
-    seen: Seen,
+    handle: Handle,
+}
+
+impl From<Arc<Store>> for NativeStore {
+    fn from(store: Arc<Store>) -> Self {
+        Self { handle: Handle::new(store) }
+    }
 }
 
 impl NativeStore {
-    pub(crate) fn from_arc(store: Arc<Store>) -> Self {
-        Self {
-            slot: Rc::new(RefCell::new(Some(store))),
-            queue: SharedQueue::default(),
-            seen: Seen::new(Cell::new(NO_VIEW)),
-        }
+    fn get(&self, env: &Env) -> Result<Arc<Store>> {
+        self.handle.get(env)
     }
 
-    fn get(&self, env: &Env) -> Result<Arc<Store>> {
-        live(&self.slot).ok_or_else(|| closed(env))
+    fn open_work(path: String, options: NativeOpenOptions) -> Call<Arc<Store>, NativeStore> {
+        let options = options.into();
+        call(move || Ok(Store::open(&path, options)?))
+    }
+
+    /// A call of `f` on this handle's engine (taken now: `ERR_STORE_CLOSED` if closed).
+    fn on_store<T: Send + 'static>(
+        &self,
+        env: &Env,
+        f: impl FnOnce(&Arc<Store>) -> srd_engine::Result<T> + Send + 'static,
+    ) -> Result<Call<T>> {
+        let s = self.get(env)?;
+        Ok(call(move || Ok(f(&s)?)))
+    }
+
+    fn rename_work(&self, env: &Env, old_key: &Unknown<'_>, new_key: &Unknown<'_>) -> Result<Call<f64>> {
+        let s = self.get(env)?;
+        let old = args::bytes(env, old_key, "oldKey")?.into_owned();
+        let new = args::bytes(env, new_key, "newKey")?.into_owned();
+        Ok(call(move || Ok(s.rename(&old, &new).map_err(|e| Coded::of(&e).naming_key(&old))? as f64)))
+    }
+
+    fn copy_work(&self, env: &Env, key: &Unknown<'_>, target: &NativeStore) -> Result<Call<f64>> {
+        let (s, t) = (self.get(env)?, target.get(env)?);
+        let key = args::bytes(env, key, "key")?.into_owned();
+        Ok(call(move || Ok(s.copy(&key, &t).map_err(|e| Coded::of(&e).naming_key(&key))? as f64)))
+    }
+
+    fn transfer_work(&self, env: &Env, key: &Unknown<'_>, target: &NativeStore) -> Result<Call<f64>> {
+        let (s, t) = (self.get(env)?, target.get(env)?);
+        let key = args::bytes(env, key, "key")?.into_owned();
+        Ok(call(move || Ok(s.transfer(&key, &t).map_err(|e| Coded::of(&e).naming_key(&key))? as f64)))
+    }
+
+    fn locate_last_work(&self, env: &Env, generation: f64, view_len: f64) -> Result<Call<f64>> {
+        self.on_store(env, move |s| Ok(located(s.locate_last(generation as u64, view_len as u64)?)))
+    }
+
+    fn batch_locate_work(
+        &self,
+        env: &Env,
+        keys: &Unknown<'_>,
+        hashed: bool,
+        generation: f64,
+        view_len: f64,
+    ) -> Result<Call<Vec<f64>>> {
+        let s = self.get(env)?;
+        let hashes = args::key_hashes(env, keys, hashed)?;
+        Ok(call(move || Ok(batch_located(&s, &hashes, generation as u64, view_len as u64))))
+    }
+
+    fn verify_work(&self, env: &Env) -> Result<Call<Corrupt>> {
+        self.on_store(env, |s| Ok(s.verify()?.into_iter().map(|(h, m)| (BigInt::from(h), m as f64)).collect()))
     }
 }
 
-/// The engine of `slot`, or `None` once closed (or while `close` takes it).
-pub fn live(slot: &Slot) -> Option<Arc<Store>> {
-    slot.try_borrow().ok()?.clone()
+/// The hash of a key (`hashed == false`) or a bigint key hash.
+fn key_hash(env: &Env, key: &Unknown<'_>, hashed: bool) -> Result<u64> {
+    if hashed {
+        args::hash(env, key, "keyHash")
+    } else {
+        args::key_hash(env, key, "key")
+    }
 }
 
 /// Puts converted per part of a batch: more than one part, and the engine
@@ -84,94 +153,44 @@ fn apply_puts(env: &Env, s: &Store, mut puts: args::Puts<'_, '_>, allow_null: bo
     Ok(r.or_throw(env)? as f64)
 }
 
-pub(crate) fn located(r: Located) -> f64 {
-    match r {
-        Located::At(m) => m as f64,
-        Located::Absent => ABSENT,
-        Located::StaleView => REFRESH,
-    }
-}
-
-/// What `repair` did to a damaged file (the engine's `salvage::RepairReport`).
-#[napi(object)]
-pub struct RepairReport {
-    /// The damaged file as it was, kept beside the store.
-    pub backup: String,
-    /// Bytes kept as they were: every entry before the damage.
-    pub kept_prefix: f64,
-    /// Entries kept from past the damage (each proven by its checksum).
-    pub salvaged_entries: u32,
-    /// Byte ranges of the damaged file that were dropped.
-    pub lost_ranges: Vec<LostRange>,
-    /// Entries in those ranges whose metadata was still readable.
-    pub lost_entries: Vec<LostEntry>,
-    /// Size of the repaired file.
-    pub new_size: f64,
-}
-
-#[napi(object)]
-pub struct LostRange {
-    pub start: f64,
-    pub end: f64,
-}
-
-#[napi(object)]
-pub struct LostEntry {
-    pub key_hash: BigInt,
-    /// Offset of its metadata in the damaged file.
-    pub offset: f64,
-}
-
 #[napi]
 impl NativeStore {
     #[napi(factory)]
-    pub fn open(env: &Env, path: String, create: bool, repair: bool, durable: bool) -> Result<Self> {
-        let store = Store::open(&path, OpenOptions { create, repair, durable }).or_throw(env)?;
-        Ok(Self::from_arc(store))
+    pub fn open(env: &Env, path: String, options: NativeOpenOptions) -> Result<Self> {
+        tasks::run(env, Self::open_work(path, options))
+    }
+
+    #[napi(ts_return_type = "Promise<NativeStore>")]
+    pub fn open_async(path: String, options: NativeOpenOptions) -> AsyncTask<Job<Call<Arc<Store>, NativeStore>>> {
+        tasks::spawn(Self::open_work(path, options))
     }
 
     /// Releases this handle on the engine (the file closes with the last one).
     #[napi]
     pub fn close(&self, env: &Env) -> Result<()> {
         let mut slot =
-            self.slot.try_borrow_mut().map_err(|_| crate::errors::throw(env, "ERR_INTERNAL", "store handle busy"))?;
+            self.handle.slot.try_borrow_mut().map_err(|_| throw(env, "ERR_INTERNAL", "store handle busy"))?;
         slot.take();
         Ok(())
     }
 
     #[napi(getter)]
     pub fn closed(&self) -> bool {
-        live(&self.slot).is_none()
+        self.handle.live().is_none()
     }
 
-    /// `[locate, locateWithKeyHash, write, enqueueWrite]`: raw functions bound to this handle (fast.rs).
+    /// Raw functions bound to this handle (fast.rs).
     #[napi(
-        ts_return_type = "[(key: unknown) => number, (keyHash: unknown) => number, (key: unknown, payload: unknown) => number, (key: unknown, payload: unknown) => void]"
+        ts_return_type = "{ locate: (key: unknown) => number; locateWithKeyHash: (keyHash: unknown) => number; write: (key: unknown, payload: unknown) => number; enqueueWrite: (key: unknown, payload: unknown) => void }"
     )]
-    pub fn fast_functions<'env>(&self, env: &'env Env) -> Result<Array<'env>> {
-        crate::fast::functions(env, &self.slot, &self.queue, &self.seen)
+    pub fn fast_functions<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        crate::fast::functions(env, &self.handle)
     }
 
     /// What `repair` did when the open that made this engine rebuilt a damaged file; null if it did not.
     #[napi]
     pub fn repair_report(&self, env: &Env) -> Result<Option<RepairReport>> {
-        let s = self.get(env)?;
-        Ok(s.repair_report().map(|r| RepairReport {
-            backup: r.backup.to_string_lossy().into_owned(),
-            kept_prefix: r.kept_prefix as f64,
-            salvaged_entries: r.salvaged_entries as u32,
-            lost_ranges: r
-                .lost_ranges
-                .iter()
-                .map(|&(start, end)| LostRange { start: start as f64, end: end as f64 })
-                .collect(),
-            lost_entries: r
-                .lost_entries
-                .iter()
-                .map(|e| LostEntry { key_hash: BigInt::from(e.key_hash), offset: e.meta as f64 })
-                .collect(),
-            new_size: r.new_len as f64,
-        }))
+        Ok(self.get(env)?.repair_report().map(RepairReport::from))
     }
 
     #[napi(getter)]
@@ -179,7 +198,7 @@ impl NativeStore {
         Ok(self.get(env)?.path().to_string_lossy().into_owned())
     }
 
-    // ---- writes ----
+    // ---- writes (the async API's go through the group-commit queue: `enqueue`) ----
 
     #[napi]
     pub fn write_with_key_hash(&self, env: &Env, hash: Unknown<'_>, payload: Unknown<'_>) -> Result<f64> {
@@ -235,31 +254,52 @@ impl NativeStore {
 
     #[napi]
     pub fn rename(&self, env: &Env, old_key: Unknown<'_>, new_key: Unknown<'_>) -> Result<f64> {
-        let s = self.get(env)?;
-        let old = args::bytes(env, &old_key, "oldKey")?;
-        let new = args::bytes(env, &new_key, "newKey")?;
-        Ok(s.rename(&old, &new).map_err(|e| Coded::of(&e).naming_key(&old)).or_throw(env)? as f64)
+        tasks::run(env, self.rename_work(env, &old_key, &new_key)?)
+    }
+
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn rename_async(
+        &self,
+        env: &Env,
+        old_key: Unknown<'_>,
+        new_key: Unknown<'_>,
+    ) -> Result<AsyncTask<Job<Call<f64>>>> {
+        Ok(tasks::spawn(self.rename_work(env, &old_key, &new_key)?))
     }
 
     #[napi]
     pub fn copy(&self, env: &Env, key: Unknown<'_>, target: &NativeStore) -> Result<f64> {
-        let s = self.get(env)?;
-        let t = target.get(env)?;
-        let key = args::bytes(env, &key, "key")?;
-        Ok(s.copy(&key, &t).map_err(|e| Coded::of(&e).naming_key(&key)).or_throw(env)? as f64)
+        tasks::run(env, self.copy_work(env, &key, target)?)
+    }
+
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn copy_async(&self, env: &Env, key: Unknown<'_>, target: &NativeStore) -> Result<AsyncTask<Job<Call<f64>>>> {
+        Ok(tasks::spawn(self.copy_work(env, &key, target)?))
     }
 
     #[napi]
     pub fn transfer(&self, env: &Env, key: Unknown<'_>, target: &NativeStore) -> Result<f64> {
-        let s = self.get(env)?;
-        let t = target.get(env)?;
-        let key = args::bytes(env, &key, "key")?;
-        Ok(s.transfer(&key, &t).map_err(|e| Coded::of(&e).naming_key(&key)).or_throw(env)? as f64)
+        tasks::run(env, self.transfer_work(env, &key, target)?)
+    }
+
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn transfer_async(
+        &self,
+        env: &Env,
+        key: Unknown<'_>,
+        target: &NativeStore,
+    ) -> Result<AsyncTask<Job<Call<f64>>>> {
+        Ok(tasks::spawn(self.transfer_work(env, &key, target)?))
     }
 
     #[napi]
     pub fn sync(&self, env: &Env) -> Result<()> {
-        self.get(env)?.sync().or_throw(env)
+        tasks::run(env, self.on_store(env, |s| s.sync())?)
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn sync_async(&self, env: &Env) -> Result<AsyncTask<Job<Call<()>>>> {
+        Ok(tasks::spawn(self.on_store(env, |s| s.sync())?))
     }
 
     #[napi]
@@ -276,15 +316,74 @@ impl NativeStore {
         Ok(NativeStreamWriter::new(s.stream_writer(h)))
     }
 
-    // ---- reads: offsets into the caller's view ----
+    /// Group commit: queues `kind(keys[i], payloads[i])` (put/delete by
+    /// key or key hash) as one all-or-nothing group; throws and queues
+    /// nothing on a bad argument. Its outcome is in what the `flushAsync`
+    /// that appends it resolves to.
+    #[napi]
+    pub fn enqueue(
+        &self,
+        env: &Env,
+        kind: OpKind,
+        keys: Unknown<'_>,
+        payloads: Unknown<'_>,
+        allow_null: bool,
+    ) -> Result<()> {
+        self.get(env)?;
+        group::push_group(env, &self.handle.queue, kind, &keys, &payloads, allow_null)
+    }
+
+    /// Ends the open batch of queued groups; later ones start a new batch.
+    #[napi]
+    pub fn cut_batch(&self, env: &Env) -> Result<()> {
+        borrow(env, &self.handle.queue)?.cut();
+        Ok(())
+    }
+
+    /// Appends the oldest queued batch in one write on a worker thread;
+    /// resolves to `[tails, failures]`, one outcome per group (group.rs
+    /// `Outcomes`). Throws `ERR_STORE_CLOSED` (dropping the batch) if closed.
+    #[napi(ts_return_type = "Promise<[Float64Array, Array<number | Error> | null]>")]
+    pub fn flush_async(&self, env: &Env) -> Result<AsyncTask<Job<Call<Outcomes>>>> {
+        let batch = borrow(env, &self.handle.queue)?.take();
+        Ok(tasks::spawn(group::flush(self.get(env)?, batch)))
+    }
+
+    // ---- reads: offsets into the caller's view (reads.rs) ----
 
     #[napi]
     pub fn locate_last(&self, env: &Env, generation: f64, view_len: f64) -> Result<f64> {
-        let s = self.get(env)?;
-        Ok(located(s.locate_last(generation as u64, view_len as u64).or_throw(env)?))
+        tasks::run(env, self.locate_last_work(env, generation, view_len)?)
     }
 
-    /// Offsets of several keys (`-1` for absent ones), or `null` if the view must be refreshed.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn locate_last_async(&self, env: &Env, generation: f64, view_len: f64) -> Result<AsyncTask<Job<Call<f64>>>> {
+        Ok(tasks::spawn(self.locate_last_work(env, generation, view_len)?))
+    }
+
+    /// `locate` (fast.rs) of a key or key hash on a worker thread, in the view `(generation, viewLen)`.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn locate_async(
+        &self,
+        env: &Env,
+        key: Unknown<'_>,
+        hashed: bool,
+        generation: f64,
+        view_len: f64,
+    ) -> Result<AsyncTask<Job<Call<f64>>>> {
+        let s = self.get(env)?;
+        let h = key_hash(env, &key, hashed)?;
+        Ok(tasks::spawn(call(move || Ok(located(s.locate(h, generation as u64, view_len as u64))))))
+    }
+
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub fn exists_async(&self, env: &Env, key: Unknown<'_>, hashed: bool) -> Result<AsyncTask<Job<Call<bool>>>> {
+        let s = self.get(env)?;
+        let h = key_hash(env, &key, hashed)?;
+        Ok(tasks::spawn(call(move || Ok(s.exists_with_key_hash(h)))))
+    }
+
+    /// Offsets of several keys (`-1` for absent ones), or `[-2]` if the view must be refreshed.
     #[napi]
     pub fn batch_locate(
         &self,
@@ -293,18 +392,20 @@ impl NativeStore {
         hashed: bool,
         generation: f64,
         view_len: f64,
-    ) -> Result<Option<Vec<f64>>> {
-        let s = self.get(env)?;
-        let hashes = args::key_hashes(env, &keys, hashed)?;
-        let mut out = Vec::with_capacity(hashes.len());
-        for h in hashes {
-            let r = located(s.locate(h, generation as u64, view_len as u64));
-            if r == REFRESH {
-                return Ok(None);
-            }
-            out.push(r);
-        }
-        Ok(Some(out))
+    ) -> Result<Vec<f64>> {
+        tasks::run(env, self.batch_locate_work(env, &keys, hashed, generation, view_len)?)
+    }
+
+    #[napi(ts_return_type = "Promise<number[]>")]
+    pub fn batch_locate_async(
+        &self,
+        env: &Env,
+        keys: Unknown<'_>,
+        hashed: bool,
+        generation: f64,
+        view_len: f64,
+    ) -> Result<AsyncTask<Job<Call<Vec<f64>>>>> {
+        Ok(tasks::spawn(self.batch_locate_work(env, &keys, hashed, generation, view_len)?))
     }
 
     /// `[payloadBuffer, metadataBuffer, generation]`: the current private
@@ -313,7 +414,7 @@ impl NativeStore {
     pub fn view<'env>(&self, env: &'env Env) -> Result<Array<'env>> {
         let s = self.get(env)?;
         let (view, generation) = s.view().or_throw(env)?;
-        self.seen.set((generation, view.len()));
+        self.handle.seen.set((generation, view.len()));
         let buffers = views::array_buffers(env, view)?;
         let mut out = env.create_array(3)?;
         out.set(0, buffers.get::<Unknown>(0)?)?;
@@ -335,310 +436,57 @@ impl NativeStore {
 
     #[napi]
     pub fn len(&self, env: &Env) -> Result<f64> {
-        Ok(self.get(env)?.len() as f64)
+        tasks::run(env, self.on_store(env, |s| Ok(s.len() as f64))?)
+    }
+
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn len_async(&self, env: &Env) -> Result<AsyncTask<Job<Call<f64>>>> {
+        Ok(tasks::spawn(self.on_store(env, |s| Ok(s.len() as f64))?))
     }
 
     #[napi]
     pub fn file_size(&self, env: &Env) -> Result<f64> {
-        Ok(self.get(env)?.file_size() as f64)
+        tasks::run(env, self.on_store(env, |s| Ok(s.file_size() as f64))?)
+    }
+
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn file_size_async(&self, env: &Env) -> Result<AsyncTask<Job<Call<f64>>>> {
+        Ok(tasks::spawn(self.on_store(env, |s| Ok(s.file_size() as f64))?))
     }
 
     #[napi]
     pub fn estimate_compaction_savings(&self, env: &Env) -> Result<f64> {
-        Ok(self.get(env)?.estimate_compaction_savings().or_throw(env)? as f64)
+        tasks::run(env, self.on_store(env, |s| Ok(s.estimate_compaction_savings()? as f64))?)
+    }
+
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn estimate_compaction_savings_async(&self, env: &Env) -> Result<AsyncTask<Job<Call<f64>>>> {
+        Ok(tasks::spawn(self.on_store(env, |s| Ok(s.estimate_compaction_savings()? as f64))?))
     }
 
     #[napi]
     pub fn compact(&self, env: &Env) -> Result<()> {
-        self.get(env)?.compact().or_throw(env)
+        tasks::run(env, self.on_store(env, |s| s.compact())?)
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn compact_async(&self, env: &Env) -> Result<AsyncTask<Job<Call<()>>>> {
+        Ok(tasks::spawn(self.on_store(env, |s| s.compact())?))
     }
 
     /// Live entries whose checksum does not match: `[keyHash, metadataOffset]` pairs.
-    #[napi]
-    pub fn verify(&self, env: &Env) -> Result<Vec<(BigInt, f64)>> {
-        let bad = self.get(env)?.verify().or_throw(env)?;
-        Ok(bad.into_iter().map(|(h, m)| (BigInt::from(h), m as f64)).collect())
+    #[napi(ts_return_type = "Array<[bigint, number]>")]
+    pub fn verify(&self, env: &Env) -> Result<Corrupt> {
+        tasks::run(env, self.verify_work(env)?)
+    }
+
+    #[napi(ts_return_type = "Promise<Array<[bigint, number]>>")]
+    pub fn verify_async(&self, env: &Env) -> Result<AsyncTask<Job<Call<Corrupt>>>> {
+        Ok(tasks::spawn(self.verify_work(env)?))
     }
 
     #[napi]
     pub fn iter(&self, env: &Env) -> Result<NativeIter> {
-        let s = self.get(env)?;
-        Ok(NativeIter { inner: Arc::new(Mutex::new(s.iter().or_throw(env)?)) })
-    }
-}
-
-/// A snapshot walk of live entries, newest first. Shared with a worker
-/// thread by `nextBatchAsync`.
-#[napi]
-pub struct NativeIter {
-    inner: Arc<Mutex<srd_engine::iter::EntryIter>>,
-}
-
-/// Up to `max` metadata offsets of `it`; fewer (or none) at the end. With
-/// `populate`, their pages of the view are mapped in too (see
-/// `EntryIter::populate_view`).
-fn next_offsets(it: &Mutex<srd_engine::iter::EntryIter>, max: u32, populate: bool) -> Vec<f64> {
-    let mut it = it.lock().unwrap_or_else(|e| e.into_inner());
-    let mut out = Vec::with_capacity(max.min(4096) as usize);
-    while out.len() < max as usize {
-        match it.next_offset() {
-            Some(m) => out.push(m),
-            None => break,
-        }
-    }
-    if populate {
-        it.populate_view(&out);
-    }
-    out.into_iter().map(|m| m as f64).collect()
-}
-
-#[napi]
-impl NativeIter {
-    /// `[payloadBuffer, metadataBuffer]`: the view of this snapshot's
-    /// generation (valid for every offset it yields).
-    #[napi(ts_return_type = "[ArrayBuffer, ArrayBuffer]")]
-    pub fn view<'env>(&self, env: &'env Env) -> Result<Array<'env>> {
-        let view = self
-            .inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .view()
-            .map_err(srd_engine::Error::from)
-            .or_throw(env)?;
-        views::array_buffers(env, view)
-    }
-
-    /// Up to `max` metadata offsets; fewer (or none) at the end.
-    #[napi]
-    pub fn next_batch(&self, max: u32) -> Vec<f64> {
-        next_offsets(&self.inner, max, false)
-    }
-
-    /// `nextBatch` on a worker thread: the walk reads each entry's metadata
-    /// through the map, which faults pages in (and waits on the disk when
-    /// they are not cached), so the async API keeps it off the event loop;
-    /// the worker also maps in the view pages the handles will read.
-    #[napi(ts_return_type = "Promise<number[]>")]
-    pub fn next_batch_async(&self, max: u32) -> AsyncTask<Job> {
-        let it = self.inner.clone();
-        Job::new(move || Ok(Out::Numbers(next_offsets(&it, max, true))))
-    }
-}
-
-/// A streamed write in progress (spooled; appended on `finish`). Shared with
-/// worker threads by the async methods.
-#[napi]
-pub struct NativeStreamWriter {
-    inner: Arc<Mutex<Option<StreamWriter>>>,
-}
-
-impl NativeStreamWriter {
-    fn new(w: StreamWriter) -> Self {
-        Self { inner: Arc::new(Mutex::new(Some(w))) }
-    }
-}
-
-fn finished() -> srd_engine::Error {
-    srd_engine::Error::invalid("the stream is already finished")
-}
-
-#[napi]
-impl NativeStreamWriter {
-    #[napi]
-    pub fn write(&self, env: &Env, chunk: Unknown<'_>) -> Result<()> {
-        let bytes = args::bytes(env, &chunk, "chunk")?;
-        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        guard.as_mut().ok_or_else(finished).and_then(|w| w.write(&bytes)).or_throw(env)
-    }
-
-    /// Spools a chunk on a worker thread (large chunks are read in place).
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn write_async(&self, env: &Env, chunk: Unknown<'_>) -> Result<AsyncTask<Job>> {
-        let mut payloads = args::Payloads::default();
-        let at = payloads.push(env, &chunk, "chunk")?;
-        let inner = self.inner.clone();
-        Ok(Job::new(move || {
-            let mut guard = inner.lock().unwrap_or_else(|e| e.into_inner());
-            let w = guard.as_mut().ok_or_else(finished)?;
-            w.write(payloads.get(at))?;
-            Ok(Out::Unit)
-        }))
-    }
-
-    #[napi]
-    pub fn finish(&self, env: &Env) -> Result<f64> {
-        let w = self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
-        Ok(w.ok_or_else(finished).and_then(|w| w.finish()).or_throw(env)? as f64)
-    }
-
-    #[napi(ts_return_type = "Promise<number>")]
-    pub fn finish_async(&self) -> AsyncTask<Job> {
-        let inner = self.inner.clone();
-        Job::new(move || {
-            let w = inner.lock().unwrap_or_else(|e| e.into_inner()).take();
-            Ok(Out::Number(w.ok_or_else(finished)?.finish()? as f64))
-        })
-    }
-
-    /// Discards the spooled payload; nothing is written.
-    #[napi]
-    pub fn abort(&self) {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
-    }
-}
-
-/// The async twins: each converts its arguments on the JS thread and runs
-/// the engine call on a libuv worker thread.
-#[napi]
-impl NativeStore {
-    #[napi(ts_return_type = "Promise<NativeStore>")]
-    pub fn open_async(path: String, create: bool, repair: bool, durable: bool) -> AsyncTask<Job> {
-        Job::new(move || Ok(Out::Store(Store::open(&path, OpenOptions { create, repair, durable })?)))
-    }
-
-    /// Group commit: queues `kind(keys[i], payloads[i])` (put/delete by
-    /// key or key hash) as one all-or-nothing group; throws and queues
-    /// nothing on a bad argument. Its outcome is in what the `flushAsync`
-    /// that appends it resolves to.
-    #[napi]
-    pub fn enqueue(
-        &self,
-        env: &Env,
-        kind: u32,
-        keys: Unknown<'_>,
-        payloads: Unknown<'_>,
-        allow_null: bool,
-    ) -> Result<()> {
-        self.get(env)?;
-        group::push_group(env, &self.queue, kind, &keys, &payloads, allow_null)
-    }
-
-    /// Ends the open batch of queued groups; later ones start a new batch.
-    #[napi]
-    pub fn cut_batch(&self, env: &Env) -> Result<()> {
-        borrow(env, &self.queue)?.cut();
-        Ok(())
-    }
-
-    /// Appends the oldest queued batch in one write on a worker thread;
-    /// resolves to `[tails, failures]`, one outcome per group (group.rs
-    /// `Outcomes`). Throws `ERR_STORE_CLOSED` (dropping the batch) if closed.
-    #[napi(ts_return_type = "Promise<[Float64Array, Array<number | Error> | null]>")]
-    pub fn flush_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
-        let batch = borrow(env, &self.queue)?.take();
-        Ok(group::flush(self.get(env)?, batch))
-    }
-
-    #[napi(ts_return_type = "Promise<number>")]
-    pub fn rename_async(&self, env: &Env, old_key: Unknown<'_>, new_key: Unknown<'_>) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?;
-        let old = args::bytes(env, &old_key, "oldKey")?.into_owned();
-        let new = args::bytes(env, &new_key, "newKey")?.into_owned();
-        Ok(Job::new(move || Ok(Out::Number(s.rename(&old, &new).map_err(|e| Coded::of(&e).naming_key(&old))? as f64))))
-    }
-
-    #[napi(ts_return_type = "Promise<number>")]
-    pub fn copy_async(&self, env: &Env, key: Unknown<'_>, target: &NativeStore) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?;
-        let t = target.get(env)?;
-        let key = args::bytes(env, &key, "key")?.into_owned();
-        Ok(Job::new(move || Ok(Out::Number(s.copy(&key, &t).map_err(|e| Coded::of(&e).naming_key(&key))? as f64))))
-    }
-
-    #[napi(ts_return_type = "Promise<number>")]
-    pub fn transfer_async(&self, env: &Env, key: Unknown<'_>, target: &NativeStore) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?;
-        let t = target.get(env)?;
-        let key = args::bytes(env, &key, "key")?.into_owned();
-        Ok(Job::new(move || Ok(Out::Number(s.transfer(&key, &t).map_err(|e| Coded::of(&e).naming_key(&key))? as f64))))
-    }
-
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn sync_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?;
-        Ok(Job::new(move || Ok(s.sync().map(|_| Out::Unit)?)))
-    }
-
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn compact_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?;
-        Ok(Job::new(move || Ok(s.compact().map(|_| Out::Unit)?)))
-    }
-
-    #[napi(ts_return_type = "Promise<number>")]
-    pub fn estimate_compaction_savings_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?;
-        Ok(Job::new(move || Ok(Out::Number(s.estimate_compaction_savings()? as f64))))
-    }
-
-    #[napi(ts_return_type = "Promise<Array<[bigint, number]>>")]
-    pub fn verify_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?;
-        Ok(Job::new(move || Ok(Out::Corrupt(s.verify()?))))
-    }
-
-    #[napi(ts_return_type = "Promise<number>")]
-    pub fn len_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?;
-        Ok(Job::new(move || Ok(Out::Number(s.len() as f64))))
-    }
-
-    #[napi(ts_return_type = "Promise<number>")]
-    pub fn file_size_async(&self, env: &Env) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?;
-        Ok(Job::new(move || Ok(Out::Number(s.file_size() as f64))))
-    }
-
-    #[napi(ts_return_type = "Promise<boolean>")]
-    pub fn exists_async(&self, env: &Env, key: Unknown<'_>, hashed: bool) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?;
-        let h = if hashed { args::hash(env, &key, "keyHash")? } else { args::key_hash(env, &key, "key")? };
-        Ok(Job::new(move || Ok(Out::Bool(s.exists_with_key_hash(h)))))
-    }
-
-    /// As `locate`, on a worker thread.
-    #[napi(ts_return_type = "Promise<number>")]
-    pub fn locate_async(
-        &self,
-        env: &Env,
-        key: Unknown<'_>,
-        hashed: bool,
-        generation: f64,
-        view_len: f64,
-    ) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?;
-        let h = if hashed { args::hash(env, &key, "keyHash")? } else { args::key_hash(env, &key, "key")? };
-        Ok(Job::new(move || Ok(Out::Number(located(s.locate(h, generation as u64, view_len as u64))))))
-    }
-
-    #[napi(ts_return_type = "Promise<number>")]
-    pub fn locate_last_async(&self, env: &Env, generation: f64, view_len: f64) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?;
-        Ok(Job::new(move || Ok(Out::Number(located(s.locate_last(generation as u64, view_len as u64)?)))))
-    }
-
-    /// As `batchLocate`, on a worker thread; `[-2]` asks for a view refresh.
-    #[napi(ts_return_type = "Promise<number[]>")]
-    pub fn batch_locate_async(
-        &self,
-        env: &Env,
-        keys: Unknown<'_>,
-        hashed: bool,
-        generation: f64,
-        view_len: f64,
-    ) -> Result<AsyncTask<Job>> {
-        let s = self.get(env)?;
-        let hashes = args::key_hashes(env, &keys, hashed)?;
-        Ok(Job::new(move || {
-            let mut out = Vec::with_capacity(hashes.len());
-            for h in hashes {
-                let r = located(s.locate(h, generation as u64, view_len as u64));
-                if r == REFRESH {
-                    return Ok(Out::Numbers(vec![REFRESH]));
-                }
-                out.push(r);
-            }
-            Ok(Out::Numbers(out))
-        }))
+        Ok(NativeIter::new(self.get(env)?.iter().or_throw(env)?))
     }
 }

@@ -1,92 +1,83 @@
-//! Async work on libuv's worker threads: one `Job` type runs an engine call
-//! (a closure) in `compute` and converts its result on the JS thread. Panics
-//! are caught and become rejected Promises, never an abort of the process.
+//! One engine operation, written once, run two ways (node-rs argon2's
+//! pattern): a [`Work`] holds an operation's converted arguments and makes
+//! its engine call; the async method hands it to libuv's worker threads as
+//! an [`AsyncTask`] ([`spawn`]), the sync method runs the same
+//! `Task::compute` inline on the JS thread ([`run`]). Panics are caught and
+//! become `ERR_INTERNAL` errors (a rejected Promise, or a throw), never an
+//! abort of the process.
 
 use crate::errors::Coded;
-use crate::store::NativeStore;
 use napi::bindgen_prelude::*;
-use napi::{sys, Env};
-use srd_engine::Store;
+use napi::Env;
+use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
 
-/// What an engine call hands back to JavaScript.
-pub enum Out {
-    Unit,
-    Number(f64),
-    Bool(bool),
-    Numbers(Vec<f64>),
-    Store(Arc<Store>),
-    /// `(keyHash, offset)` of corrupt entries.
-    Corrupt(Vec<(u64, u64)>),
-    /// What a group-commit flush did (group.rs).
-    Outcomes(crate::group::Outcomes),
+/// An engine call with its arguments already converted (owned, so that it
+/// may run on a worker thread).
+pub trait Work: Send + 'static {
+    /// What the engine call gives, made on the thread that runs it.
+    type Output: Send + 'static;
+    /// What JavaScript gets, made from `Output` on the JS thread.
+    type Js: ToNapiValue + TypeName + From<Self::Output>;
+    /// The engine call. An engine error converts with `?`.
+    fn run(self) -> std::result::Result<Self::Output, Coded>;
 }
 
-pub struct JsOut(Out);
+/// A [`Work`] made of a closure: each operation of the classes converts its
+/// arguments in one function returning a `Call`, which its sync and its
+/// async method both run. `J` is the JS value made of the result.
+pub struct Call<T, J = T>(Box<dyn FnOnce() -> std::result::Result<T, Coded> + Send>, PhantomData<fn() -> J>);
 
-impl TypeName for JsOut {
-    fn type_name() -> &'static str {
-        "unknown"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Unknown
-    }
+/// A [`Call`] of `f`.
+pub fn call<T, J>(f: impl FnOnce() -> std::result::Result<T, Coded> + Send + 'static) -> Call<T, J> {
+    Call(Box::new(f), PhantomData)
 }
 
-impl ToNapiValue for JsOut {
-    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
-        // SAFETY: `env` is the live env of the resolving JS thread (napi-rs
-        // calls this from `resolve`); each arm delegates to napi-rs' own impls.
-        unsafe {
-            match val.0 {
-                Out::Unit => <()>::to_napi_value(env, ()),
-                Out::Number(n) => f64::to_napi_value(env, n),
-                Out::Bool(b) => bool::to_napi_value(env, b),
-                Out::Numbers(v) => Vec::<f64>::to_napi_value(env, v),
-                Out::Store(s) => NativeStore::to_napi_value(env, NativeStore::from_arc(s)),
-                Out::Outcomes(o) => crate::group::Outcomes::to_napi_value(env, o),
-                Out::Corrupt(v) => {
-                    let items: Vec<(BigInt, f64)> = v.into_iter().map(|(h, m)| (BigInt::from(h), m as f64)).collect();
-                    Vec::to_napi_value(env, items)
-                }
-            }
-        }
+impl<T, J> Work for Call<T, J>
+where
+    T: Send + 'static,
+    J: ToNapiValue + TypeName + From<T> + 'static,
+{
+    type Output = T;
+    type Js = J;
+    fn run(self) -> std::result::Result<T, Coded> {
+        (self.0)()
     }
 }
 
-type Work = Box<dyn FnOnce() -> std::result::Result<Out, Coded> + Send>;
+/// A [`Work`] as a napi-rs `Task`.
+pub struct Job<W>(Option<W>);
 
-pub struct Job {
-    work: Option<Work>,
+/// The async method: `work` runs on a libuv worker thread.
+pub fn spawn<W: Work>(work: W) -> AsyncTask<Job<W>> {
+    AsyncTask::new(Job(Some(work)))
 }
 
-impl Job {
-    /// `work` may return an engine error (`?` converts it) or a [`Coded`] one.
-    pub fn new(work: impl FnOnce() -> std::result::Result<Out, Coded> + Send + 'static) -> AsyncTask<Job> {
-        AsyncTask::new(Job { work: Some(Box::new(work)) })
+/// The sync method: the same `compute`, inline; its error is thrown.
+pub fn run<W: Work>(env: &Env, work: W) -> Result<W::Js> {
+    match Job(Some(work)).compute()? {
+        Ok(out) => Ok(W::Js::from(out)),
+        Err(e) => Err(e.throw(env)),
     }
 }
 
-#[napi_derive::napi]
-impl Task for Job {
-    type Output = std::result::Result<Out, Coded>;
-    type JsValue = JsOut;
+impl<W: Work> Task for Job<W> {
+    type Output = std::result::Result<W::Output, Coded>;
+    type JsValue = W::Js;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        let Some(work) = self.work.take() else {
+        let Some(work) = self.0.take() else {
             return Ok(Err(Coded::new("ERR_INTERNAL", "task ran twice")));
         };
-        Ok(match catch_unwind(AssertUnwindSafe(work)) {
-            Ok(Ok(out)) => Ok(out),
-            Ok(Err(e)) => Err(e),
+        Ok(match catch_unwind(AssertUnwindSafe(|| work.run())) {
+            Ok(r) => r,
             Err(panic) => Err(Coded::new("ERR_INTERNAL", format!("engine panic: {}", panic_message(&*panic)))),
         })
     }
 
-    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<JsOut> {
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<W::Js> {
         match output {
-            Ok(out) => Ok(JsOut(out)),
+            Ok(out) => Ok(W::Js::from(out)),
             Err(e) => Err(rejection(&env, &e)),
         }
     }
