@@ -222,8 +222,8 @@ test('the API tables name only what exists, and every public member of DataStore
 })
 
 test('the options tables name the options the sources read', (t) => {
-  const store = fs.readFileSync(path.join(repo, 'src', 'store.ts'), 'utf8')
-  const open = /export interface OpenOptions \{([\s\S]*?)\n\}/.exec(store)[1]
+  const options = fs.readFileSync(path.join(repo, 'src', 'options.ts'), 'utf8')
+  const open = /export interface OpenOptions \{([\s\S]*?)\n\}/.exec(options)[1]
   const declared = [...open.matchAll(/^\s+(\w+)\?:/gm)].map((m) => m[1]).sort()
   const documented = tableNames('Options').filter((n) => !['verify', 'highWaterMark'].includes(n)).sort()
   t.deepEqual(documented, declared)

@@ -13,7 +13,7 @@
 //   flush would; the same loop and Promise.all as row (h).
 
 import path from 'node:path'
-import { payloadStart } from '../lib/handle.js'
+import { payloadStart, prevOffsetAt } from '../lib/format.js'
 import { openLevel, openLmdb } from './engines.mjs'
 
 /**
@@ -56,7 +56,7 @@ export async function getFloor(dir, keys, idx, warm, rounds = 3) {
       for (let i = 0; i < n; i++) {
         const m = locate(keys[idx[i]])
         if (m < 0) throw new Error('floor: a key was not located in the current view')
-        acc += u8[payloadStart(dv.getUint32(m + 8, true) + dv.getUint32(m + 12, true) * 4294967296)]
+        acc += u8[payloadStart(prevOffsetAt(dv, m))]
       }
       return acc
     },

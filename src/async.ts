@@ -1,14 +1,16 @@
-import { Readable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import native = require('./native')
-import type { EntryHandle, EntryMetadata } from './handle'
-import { codedError, typeError } from './errors'
+import { type EntryHandle, type EntryMetadata, ensureVerified, metadataOf, payloadStream } from './handle'
+import { closedError, codedError, typeError } from './errors'
 import { WriteQueue } from './queue'
-import { DataStore, checkAllowNull, checkOptions, checkPath, checkReadOptions, checkReadStreamOptions, ensureVerified, payloadStream, splitPairs } from './store'
-import { checkOptionNames } from './options'
+import { checkAllowNull, splitPairs } from './args'
+import { type OpenOptions, checkOptionNames, checkOptions, checkPath, checkReadOptions, checkReadStreamOptions, nativeOptions } from './options'
 import { inspectCustom } from './inspect'
 import type { InspectOptionsStylized } from 'node:util'
-import type { CorruptEntry, Native, OpenOptions, RepairReport } from './store'
-import { ViewState, entryBatchesAsync } from './view'
+import { type Native, perHandle } from './per-handle'
+import { type CorruptEntry, type RepairReport, corruptEntries } from './reports'
+import { ViewState, entriesAt, entryAt, entryBatchesAsync } from './view'
+import { DataStore } from './store'
 import type {
   AsyncDataStoreReader,
   AsyncDataStoreWriter,
@@ -20,8 +22,6 @@ import type {
 } from './traits'
 
 type StreamWriter = InstanceType<typeof native.NativeStreamWriter>
-
-const ITER_BATCH = 1024
 
 function checkKey(key: unknown, what = 'key'): void {
   if (typeof key !== 'string' && !ArrayBuffer.isView(key) && !(key instanceof ArrayBuffer)) {
@@ -36,9 +36,6 @@ function checkHash(hash: unknown): void {
 }
 function checkArray(value: unknown, what: string): asserts value is unknown[] {
   if (!Array.isArray(value)) throw typeError(`${what} must be an array`)
-}
-function closedError(): Error {
-  return codedError('ERR_STORE_CLOSED', 'the store is closed')
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -98,14 +95,14 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   /** Opens (creating if missing) the store at `path`; the index is built off the main thread. */
   static async open(path: string, options?: OpenOptions): Promise<AsyncDataStore> {
     const opts = checkOptions(options)
-    const handle = await native.NativeStore.openAsync(checkPath(path), { create: true, repair: opts.repair === true, durable: opts.durable === true })
+    const handle = await native.NativeStore.openAsync(checkPath(path), nativeOptions(opts, true))
     return new AsyncDataStore(handle, ViewState.of(handle), opts.verifyReads === true)
   }
 
   /** As `open`, but rejects with `ENOENT` if the file is missing. */
   static async openExisting(path: string, options?: OpenOptions): Promise<AsyncDataStore> {
     const opts = checkOptions(options)
-    const handle = await native.NativeStore.openAsync(checkPath(path), { create: false, repair: opts.repair === true, durable: opts.durable === true })
+    const handle = await native.NativeStore.openAsync(checkPath(path), nativeOptions(opts, false))
     return new AsyncDataStore(handle, ViewState.of(handle), opts.verifyReads === true)
   }
 
@@ -318,25 +315,13 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   }
 
   async #read(key: Key | bigint, hashed: boolean, options?: ReadOptions): Promise<EntryHandle | null> {
-    let view = this.#views.current
-    let m = await this.native.locateAsync(key, hashed, view.generation, view.length)
-    while (m === -2) {
-      view = this.#views.refresh()
-      m = await this.native.locateAsync(key, hashed, view.generation, view.length)
-    }
-    const handle = m < 0 ? null : view.handle(m)
+    const handle = await this.#views.locate((v) => this.native.locateAsync(key, hashed, v.generation, v.length), entryAt)
     return this.#verifyReads || checkReadOptions(options)?.verify === true ? ensureVerified(handle) : handle
   }
 
   async readLastEntry(): Promise<EntryHandle | null> {
     this.#open()
-    let view = this.#views.current
-    let m = await this.native.locateLastAsync(view.generation, view.length)
-    while (m === -2) {
-      view = this.#views.refresh()
-      m = await this.native.locateLastAsync(view.generation, view.length)
-    }
-    return m < 0 ? null : view.handle(m)
+    return this.#views.locate((v) => this.native.locateLastAsync(v.generation, v.length), entryAt)
   }
 
   async batchRead(keys: ReadonlyArray<Key>): Promise<Array<EntryHandle | null>> {
@@ -355,20 +340,13 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   }
 
   async #batchRead(keys: ReadonlyArray<unknown>, hashed: boolean): Promise<Array<EntryHandle | null>> {
-    let view = this.#views.current
-    let offsets = await this.native.batchLocateAsync(keys, hashed, view.generation, view.length)
-    while (offsets.length === 1 && offsets[0] === -2) {
-      view = this.#views.refresh()
-      offsets = await this.native.batchLocateAsync(keys, hashed, view.generation, view.length)
-    }
-    const out = offsets.map((m) => (m < 0 ? null : view.handle(m)))
+    const out = await this.#views.locate((v) => this.native.batchLocateAsync(keys, hashed, v.generation, v.length), entriesAt)
     if (this.#verifyReads) out.forEach(ensureVerified)
     return out
   }
 
   async readMetadata(key: Key): Promise<EntryMetadata | null> {
-    const h = await this.read(key)
-    return h === null ? null : { keyHash: h.keyHash, prevOffset: h.prevOffset, checksum: h.checksum }
+    return metadataOf(await this.read(key))
   }
 
   /** A Node Readable of `key`'s payload, or `null` if absent. */
@@ -398,7 +376,7 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   async *entries(): AsyncIterableIterator<EntryHandle> {
     this.#open()
     // Each batch is walked on a worker; awaiting it lets other work run.
-    for await (const batch of entryBatchesAsync(this.native, ITER_BATCH)) yield* batch
+    for await (const batch of entryBatchesAsync(this.native)) yield* batch
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<EntryHandle> {
@@ -417,8 +395,7 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
 
   async verify(): Promise<CorruptEntry[]> {
     this.#open()
-    const bad = await this.native.verifyAsync()
-    return bad.map(([keyHash, offset]) => ({ keyHash, offset }))
+    return corruptEntries(await this.native.verifyAsync())
   }
 
   /**
@@ -454,3 +431,21 @@ function nativeOf(target: unknown): Native {
   }
   throw typeError('target must be a DataStore or AsyncDataStore')
 }
+
+// `DataStore.async`, defined here so that store.ts needs nothing of this
+// module (the sync store is below the async one: no import cycle).
+declare module './store' {
+  interface DataStore {
+    /** The async view of this store: same engine, same data, Promise-returning methods. */
+    readonly async: AsyncDataStore
+  }
+}
+
+const ASYNC_VIEWS = new WeakMap<DataStore, AsyncDataStore>()
+
+Object.defineProperty(DataStore.prototype, 'async', {
+  get(this: DataStore): AsyncDataStore {
+    return perHandle(ASYNC_VIEWS, this, AsyncDataStore.fromDataStore)
+  },
+  configurable: true,
+})

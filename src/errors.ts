@@ -1,3 +1,5 @@
+import native = require('./native')
+
 /** Error codes thrown by the store (as `error.code`). */
 export type ErrorCode =
   | 'ERR_INVALID_ARG_TYPE'
@@ -24,4 +26,9 @@ export function codedError(code: ErrorCode, message: string): StoreError {
 
 export function typeError(message: string): StoreError {
   return codedError('ERR_INVALID_ARG_TYPE', message)
+}
+
+/** ERR_STORE_CLOSED, as the binding throws it (crates/node/src/errors.rs holds its code and message). */
+export function closedError(): StoreError {
+  return native.storeClosedError() as StoreError
 }

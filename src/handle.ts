@@ -1,8 +1,9 @@
+import { Readable } from 'node:stream'
 import native = require('./native')
+import { codedError } from './errors'
+import { METADATA_SIZE, checksumAt, keyHashAt, payloadStart, prevOffsetAt } from './format'
 import { inspectCustom } from './inspect'
 import type { InspectOptionsStylized } from 'node:util'
-
-const TWO_32 = 4294967296
 
 /**
  * A Buffer over part of an ArrayBuffer, made the way Node makes its own
@@ -12,12 +13,6 @@ const TWO_32 = 4294967296
  */
 class MappedBuffer extends Uint8Array {}
 Object.setPrototypeOf(MappedBuffer.prototype, Buffer.prototype)
-
-/** @internal Payload start for an entry whose previous tail is `prev` (64-byte pre-pad). */
-export function payloadStart(prev: number): number {
-  const rem = prev % 64
-  return rem === 0 ? prev : prev + 64 - rem
-}
 
 /**
  * One stored entry. `bytes` is a view of the memory-mapped file itself (no
@@ -45,8 +40,7 @@ export class EntryHandle {
   constructor(view: ArrayBuffer, dv: DataView, meta: number) {
     this.#view = view
     this.#dv = dv
-    const prev = dv.getUint32(meta + 8, true) + dv.getUint32(meta + 12, true) * TWO_32
-    this.startOffset = payloadStart(prev)
+    this.startOffset = payloadStart(prevOffsetAt(dv, meta))
     this.endOffset = meta
   }
 
@@ -71,22 +65,22 @@ export class EntryHandle {
 
   /** Payload plus its 20 bytes of metadata. */
   get fileSize(): number {
-    return this.endOffset - this.startOffset + 20
+    return this.endOffset - this.startOffset + METADATA_SIZE
   }
 
   /** XXH3-64 hash of the key (keys themselves are not stored). */
   get keyHash(): bigint {
-    return this.#dv.getBigUint64(this.endOffset, true)
+    return keyHashAt(this.#dv, this.endOffset)
   }
 
   /** Offset of the previous entry's end (the tail when this entry was appended). */
   get prevOffset(): number {
-    return this.#dv.getUint32(this.endOffset + 8, true) + this.#dv.getUint32(this.endOffset + 12, true) * TWO_32
+    return prevOffsetAt(this.#dv, this.endOffset)
   }
 
   /** CRC32 of the payload, as stored. */
   get checksum(): number {
-    return this.#dv.getUint32(this.endOffset + 16, true)
+    return checksumAt(this.#dv, this.endOffset)
   }
 
   /**
@@ -104,4 +98,43 @@ export interface EntryMetadata {
   keyHash: bigint
   prevOffset: number
   checksum: number
+}
+
+/** `readMetadata`'s answer for the entry `handle` (null: absent). */
+export function metadataOf(handle: EntryHandle | null): EntryMetadata | null {
+  return handle === null ? null : { keyHash: handle.keyHash, prevOffset: handle.prevOffset, checksum: handle.checksum }
+}
+
+/** `handle`, checked: ERR_CHECKSUM_MISMATCH if its payload does not match its checksum. */
+export function ensureVerified(handle: EntryHandle | null): EntryHandle | null {
+  if (handle !== null && !handle.isValidChecksum()) {
+    throw codedError(
+      'ERR_CHECKSUM_MISMATCH',
+      `checksum mismatch for key hash 0x${handle.keyHash.toString(16)} at offset ${handle.startOffset}`,
+    )
+  }
+  return handle
+}
+
+const STREAM_CHUNK = 64 * 1024
+
+/** A Node Readable over a payload: zero-copy chunks, pulled (backpressure). */
+export function payloadStream(handle: EntryHandle, highWaterMark = STREAM_CHUNK): Readable {
+  const bytes = handle.bytes
+  // A highWaterMark of 0 is valid for a Readable; chunks still need a size.
+  const chunk = highWaterMark > 0 ? highWaterMark : STREAM_CHUNK
+  let offset = 0
+  return new Readable({
+    highWaterMark,
+    read() {
+      if (offset >= bytes.length) {
+        this.push(null)
+        return
+      }
+      const end = Math.min(offset + chunk, bytes.length)
+      const part = bytes.subarray(offset, end)
+      offset = end
+      this.push(part)
+    },
+  })
 }

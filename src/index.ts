@@ -3,7 +3,8 @@ import type { Key } from './traits'
 
 export { DataStore } from './store'
 export { AsyncDataStore } from './async'
-export type { OpenOptions, CorruptEntry, RepairReport } from './store'
+export type { OpenOptions } from './options'
+export type { CorruptEntry, RepairReport } from './reports'
 export type {
   Key,
   Payload,

@@ -1,4 +1,6 @@
 import { codedError, typeError } from './errors'
+import type { NativeOpenOptions } from '../index'
+import type { ReadOptions } from './traits'
 
 /**
  * Checks an options argument: `undefined`/`null` (none), or an object whose
@@ -19,4 +21,44 @@ export function checkOptionNames<T extends object>(options: unknown, what: strin
     if (v !== undefined && typeof v !== 'boolean') throw typeError(`option ${JSON.stringify(name)} in ${what} must be a boolean`)
   }
   return options as T
+}
+
+export interface OpenOptions {
+  /**
+   * Rebuild a damaged file instead of failing with ERR_CORRUPT_STORE (damage
+   * in the middle) or ERR_NOT_A_STORE (no valid entry at all): every entry
+   * before the damage and every entry past it that proves itself whole
+   * (checksum) is kept, the damaged file is kept beside the store as
+   * `<file>.corrupt-<ms>`, and `store.repairReport` says what was dropped.
+   */
+  repair?: boolean
+  /** fsync every write or batch before it returns. */
+  durable?: boolean
+  /** Check the checksum of every payload read (ERR_CHECKSUM_MISMATCH on a mismatch). */
+  verifyReads?: boolean
+}
+
+const OPEN_OPTIONS = ['repair', 'durable', 'verifyReads'] as const
+
+export function checkPath(path: unknown): string {
+  if (typeof path !== 'string') throw typeError('path must be a string')
+  if (path.length === 0) throw codedError('ERR_INVALID_ARG_VALUE', 'path must not be empty')
+  return path
+}
+
+export function checkOptions(options: unknown): OpenOptions {
+  return checkOptionNames<OpenOptions>(options, 'open options', OPEN_OPTIONS, OPEN_OPTIONS) ?? {}
+}
+
+/** What the engine is opened with (`verifyReads` is this layer's own). */
+export function nativeOptions(options: OpenOptions, create: boolean): NativeOpenOptions {
+  return { create, repair: options.repair === true, durable: options.durable === true }
+}
+
+export function checkReadOptions(options: unknown): ReadOptions | undefined {
+  return checkOptionNames<ReadOptions>(options, 'read options', ['verify'], ['verify'])
+}
+
+export function checkReadStreamOptions(options: unknown): (ReadOptions & { highWaterMark?: number }) | undefined {
+  return checkOptionNames(options, 'readStream options', ['verify', 'highWaterMark'], ['verify'])
 }

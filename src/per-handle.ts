@@ -1,3 +1,8 @@
+import type native = require('./native')
+
+/** A native store handle (crates/node/src/store.rs). */
+export type Native = InstanceType<typeof native.NativeStore>
+
 /**
  * State kept once per native handle: every JS wrapper of one handle (a
  * DataStore, its `async` view, an AsyncDataStore) shares it.

@@ -1,7 +1,5 @@
 import type { OpKind } from '../index'
-import { perHandle } from './per-handle'
-import type { Native } from './store'
-
+import { perHandle, type Native } from './per-handle'
 
 /** Most groups one append carries (bounds the memory of one flush). */
 const MAX_GROUPS_PER_APPEND = 65536

@@ -1,55 +1,15 @@
-import { Readable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import native = require('./native')
-import { EntryHandle, EntryMetadata } from './handle'
-import { codedError, typeError } from './errors'
-import { checkOptionNames } from './options'
+import { EntryHandle, type EntryMetadata, ensureVerified, metadataOf, payloadStream } from './handle'
+import { typeError } from './errors'
+import { checkAllowNull, splitPairs } from './args'
+import { type OpenOptions, checkOptions, checkPath, checkReadOptions, checkReadStreamOptions, nativeOptions } from './options'
 import { inspectCustom } from './inspect'
 import type { InspectOptionsStylized } from 'node:util'
-import { ViewState, entryBatches } from './view'
+import type { Native } from './per-handle'
+import { type CorruptEntry, type RepairReport, corruptEntries } from './reports'
+import { STALE, ViewState, entriesAt, entryAt, entryBatches } from './view'
 import type { DataStoreReader, DataStoreWriter, Key, Payload, ReadOptions } from './traits'
-import type { AsyncDataStore } from './async'
-
-export interface OpenOptions {
-  /**
-   * Rebuild a damaged file instead of failing with ERR_CORRUPT_STORE (damage
-   * in the middle) or ERR_NOT_A_STORE (no valid entry at all): every entry
-   * before the damage and every entry past it that proves itself whole
-   * (checksum) is kept, the damaged file is kept beside the store as
-   * `<file>.corrupt-<ms>`, and `store.repairReport` says what was dropped.
-   */
-  repair?: boolean
-  /** fsync every write or batch before it returns. */
-  durable?: boolean
-  /** Check the checksum of every payload read (ERR_CHECKSUM_MISMATCH on a mismatch). */
-  verifyReads?: boolean
-}
-
-/** What `{ repair: true }` did to a damaged file (see `DataStore.repairReport`). */
-export type RepairReport = import('../index').RepairReport
-
-/** A live entry whose checksum does not match its payload. */
-export interface CorruptEntry {
-  keyHash: bigint
-  /** Offset of the entry's metadata in the file. */
-  offset: number
-}
-
-export type Native = InstanceType<typeof native.NativeStore>
-
-const STREAM_CHUNK = 64 * 1024
-const ITER_BATCH = 1024
-
-export function checkPath(path: unknown): string {
-  if (typeof path !== 'string') throw typeError('path must be a string')
-  if (path.length === 0) throw codedError('ERR_INVALID_ARG_VALUE', 'path must not be empty')
-  return path
-}
-
-const OPEN_OPTIONS = ['repair', 'durable', 'verifyReads'] as const
-
-export function checkOptions(options: unknown): OpenOptions {
-  return checkOptionNames<OpenOptions>(options, 'open options', OPEN_OPTIONS, OPEN_OPTIONS) ?? {}
-}
 
 function iteratorOf(source: unknown): Iterator<unknown> {
   const fn = source != null ? (source as { [Symbol.iterator]?: unknown })[Symbol.iterator] : undefined
@@ -61,44 +21,6 @@ function iteratorOf(source: unknown): Iterator<unknown> {
     throw typeError('source[Symbol.iterator]() must return an iterator')
   }
   return it
-}
-
-/**
- * Splits `[key, payload]` pairs into keys and payloads, checking the shape.
- * Done here because JS reads array elements far faster than N-API calls do
- * (a batch of 100,000: ~2 ms here against ~10 ms of extra native calls).
- */
-export function splitPairs(entries: unknown): [unknown[], unknown[]] {
-  if (!Array.isArray(entries)) throw typeError('entries must be an array')
-  const n = entries.length
-  const firsts = new Array<unknown>(n)
-  const seconds = new Array<unknown>(n)
-  for (let i = 0; i < n; i++) {
-    const e: unknown = entries[i]
-    if (!Array.isArray(e)) throw typeError('each entry must be an array')
-    if (e.length !== 2) throw codedError('ERR_INVALID_ARG_VALUE', 'each entry must be a [key, payload] pair')
-    firsts[i] = e[0]
-    seconds[i] = e[1]
-  }
-  return [firsts, seconds]
-}
-
-export function checkReadOptions(options: unknown): ReadOptions | undefined {
-  return checkOptionNames<ReadOptions>(options, 'read options', ['verify'], ['verify'])
-}
-
-export function checkReadStreamOptions(options: unknown): (ReadOptions & { highWaterMark?: number }) | undefined {
-  return checkOptionNames(options, 'readStream options', ['verify', 'highWaterMark'], ['verify'])
-}
-
-export function ensureVerified(handle: EntryHandle | null): EntryHandle | null {
-  if (handle !== null && !handle.isValidChecksum()) {
-    throw codedError(
-      'ERR_CHECKSUM_MISMATCH',
-      `checksum mismatch for key hash 0x${handle.keyHash.toString(16)} at offset ${handle.startOffset}`,
-    )
-  }
-  return handle
 }
 
 /**
@@ -115,7 +37,6 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
   readonly #locate: (key: unknown) => number
   readonly #locateWithKeyHash: (keyHash: unknown) => number
   readonly #write: (key: unknown, payload: unknown) => number
-  #async: AsyncDataStore | undefined
   /** For `util.inspect` after `close()` (when `path` throws). */
   readonly #path: string
 
@@ -125,30 +46,23 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
     this.native = handle
     this.views = ViewState.of(handle)
     this.verifyReads = options.verifyReads === true
-    ;({ locate: this.#locate, locateWithKeyHash: this.#locateWithKeyHash, write: this.#write } = handle.fastFunctions())
+    const fast = handle.fastFunctions()
+    this.#locate = fast.locate
+    this.#locateWithKeyHash = fast.locateWithKeyHash
+    this.#write = fast.write
     this.#path = handle.path
-  }
-
-  /** The async view of this store: same engine, same data, Promise-returning methods. */
-  get async(): AsyncDataStore {
-    if (this.#async === undefined) {
-      // Loaded lazily: async.ts imports this module.
-      const { AsyncDataStore } = require('./async') as typeof import('./async')
-      this.#async = AsyncDataStore.fromDataStore(this)
-    }
-    return this.#async
   }
 
   /** Opens the store at `path`, creating the file if it is missing. */
   static open(path: string, options?: OpenOptions): DataStore {
     const opts = checkOptions(options)
-    return new DataStore(native.NativeStore.open(checkPath(path), { create: true, repair: opts.repair === true, durable: opts.durable === true }), opts)
+    return new DataStore(native.NativeStore.open(checkPath(path), nativeOptions(opts, true)), opts)
   }
 
   /** Opens an existing store; throws `ENOENT` if the file is missing. */
   static openExisting(path: string, options?: OpenOptions): DataStore {
     const opts = checkOptions(options)
-    return new DataStore(native.NativeStore.open(checkPath(path), { create: false, repair: opts.repair === true, durable: opts.durable === true }), opts)
+    return new DataStore(native.NativeStore.open(checkPath(path), nativeOptions(opts, false)), opts)
   }
 
   /**
@@ -267,37 +181,22 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
 
   /** The live entry of `key`, or `null`. Its `bytes` are a view of the mapped file. */
   read(key: Key, options?: ReadOptions): EntryHandle | null {
-    // Located in the view this handle last fetched (`views.current`): -2 asks for a newer one.
-    let view = this.views.current
-    let m = this.#locate(key)
-    while (m === -2) {
-      view = this.views.refresh()
-      m = this.#locate(key)
-    }
-    const handle = m < 0 ? null : view.handle(m)
+    // Located in the view this handle last fetched (`views.current`). The
+    // hottest loop of the benchmarks: a first try inline, the stale-view
+    // protocol (`views.locate`) only when the view must be refreshed.
+    const m = this.#locate(key)
+    const handle = m === STALE ? this.views.locate(() => this.#locate(key), entryAt, m) : entryAt(this.views.current, m)
     return this.verifyReads || checkReadOptions(options)?.verify === true ? ensureVerified(handle) : handle
   }
 
   readWithKeyHash(keyHash: bigint, options?: ReadOptions): EntryHandle | null {
-    let view = this.views.current
-    let m = this.#locateWithKeyHash(keyHash)
-    while (m === -2) {
-      view = this.views.refresh()
-      m = this.#locateWithKeyHash(keyHash)
-    }
-    const handle = m < 0 ? null : view.handle(m)
+    const handle = this.views.locate(() => this.#locateWithKeyHash(keyHash), entryAt)
     return this.verifyReads || checkReadOptions(options)?.verify === true ? ensureVerified(handle) : handle
   }
 
   /** The last entry written, or `null` if the store is empty or that entry is a tombstone. */
   readLastEntry(): EntryHandle | null {
-    let view = this.views.current
-    let m = this.native.locateLast(view.generation, view.length)
-    while (m === -2) {
-      view = this.views.refresh()
-      m = this.native.locateLast(view.generation, view.length)
-    }
-    return m < 0 ? null : view.handle(m)
+    return this.views.locate((v) => this.native.locateLast(v.generation, v.length), entryAt)
   }
 
   batchRead(keys: ReadonlyArray<Key>): Array<EntryHandle | null> {
@@ -311,8 +210,7 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
   }
 
   readMetadata(key: Key): EntryMetadata | null {
-    const h = this.read(key)
-    return h === null ? null : { keyHash: h.keyHash, prevOffset: h.prevOffset, checksum: h.checksum }
+    return metadataOf(this.read(key))
   }
 
   /** A Node Readable of `key`'s payload (zero-copy chunks, with backpressure), or `null`. */
@@ -340,7 +238,7 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
 
   /** Live entries, newest version of each key, newest first; a snapshot as of the call. */
   *entries(): IterableIterator<EntryHandle> {
-    for (const batch of entryBatches(this.native, ITER_BATCH)) yield* batch
+    for (const batch of entryBatches(this.native)) yield* batch
   }
 
   [Symbol.iterator](): IterableIterator<EntryHandle> {
@@ -359,46 +257,14 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
 
   /** Checks every live entry's checksum; returns the corrupt ones (empty when all are intact). */
   verify(): CorruptEntry[] {
-    return this.native.verify().map(([keyHash, offset]) => ({ keyHash, offset }))
+    return corruptEntries(this.native.verify())
   }
 
   #batchRead(keys: ReadonlyArray<unknown>, hashed: boolean): Array<EntryHandle | null> {
-    let view = this.views.current
-    let offsets = this.native.batchLocate(keys, hashed, view.generation, view.length)
-    while (offsets.length === 1 && offsets[0] === -2) {
-      view = this.views.refresh()
-      offsets = this.native.batchLocate(keys, hashed, view.generation, view.length)
-    }
-    const out = offsets.map((m) => (m < 0 ? null : view.handle(m)))
+    const out = this.views.locate((v) => this.native.batchLocate(keys, hashed, v.generation, v.length), entriesAt)
     if (this.verifyReads) out.forEach(ensureVerified)
     return out
   }
-}
-
-/** A Node Readable over a payload: zero-copy chunks, pulled (backpressure). */
-export function payloadStream(handle: EntryHandle, highWaterMark = STREAM_CHUNK): Readable {
-  const bytes = handle.bytes
-  // A highWaterMark of 0 is valid for a Readable; chunks still need a size.
-  const chunk = highWaterMark > 0 ? highWaterMark : STREAM_CHUNK
-  let offset = 0
-  return new Readable({
-    highWaterMark,
-    read() {
-      if (offset >= bytes.length) {
-        this.push(null)
-        return
-      }
-      const end = Math.min(offset + chunk, bytes.length)
-      const part = bytes.subarray(offset, end)
-      offset = end
-      this.push(part)
-    },
-  })
-}
-
-export function checkAllowNull(allowNullBytes: unknown): boolean {
-  if (typeof allowNullBytes !== 'boolean') throw typeError('allowNullBytes must be a boolean')
-  return allowNullBytes
 }
 
 function checkTarget(target: unknown): DataStore {

@@ -5,7 +5,8 @@
 import fs = require('node:fs')
 import path = require('node:path')
 import { once } from 'node:events'
-import { DataStore } from '../store'
+// From the package entry: it loads the async face too (`store.async`).
+import { DataStore } from '../index'
 import type { EntryHandle } from '../handle'
 import { CliError, keyNotFound, usageError } from './errors'
 import { FOOTER, RULE, banner, checksumBytes, formatBytesExact, quoted, row, toJson } from './format'
