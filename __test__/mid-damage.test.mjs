@@ -25,15 +25,12 @@ import path from 'node:path'
 import { DataStore, AsyncDataStore } from '../lib/index.mjs'
 import { payloadFor, parsePayload, rng } from './helpers/payload.mjs'
 import { parseEntries } from './helpers/damage.mjs'
+import { tmpDir } from './helpers/store.mjs'
 
 const OPTS = { small: true }
 
-function scratch(t) {
-  const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir()
-  const dir = fs.mkdtempSync(path.join(base, 'srd-mid-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+/** A scratch directory in memory where there is one (many small files are written). */
+const scratch = (t) => tmpDir(t, 'srd-mid-', fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir())
 
 /** A store of ~3,000 entries over 800 keys with overwrites and deletes; returns its bytes and final state. */
 function buildStore(file) {
