@@ -975,22 +975,47 @@ function renderOnly() {
   process.stdout.write(textReport(result))
 }
 
-/** results.md, ratios.svg, and the README's table between its bench markers. */
+/** The README's headline rows: these rows of the results table, with our figure and the three ratios. */
+const HEADLINE = [
+  '(a) single put, page cache',
+  '(a) async puts, group commit, durable',
+  '(b) one batch',
+  '(c) random get',
+  '(d) get of an absent key',
+  '(e) read back',
+  '(h) 10,000 concurrent async puts',
+]
+
+/** Replaces what lies between `start` and `end` in `file` by `body` (nothing if the markers are missing). */
+function replaceBetween(file, start, end, body) {
+  const text = fs.readFileSync(file, 'utf8')
+  const a = text.indexOf(start)
+  const b = text.indexOf(end)
+  if (a >= 0 && b > a) fs.writeFileSync(file, `${text.slice(0, a + start.length)}\n${body}\n${text.slice(b)}`)
+}
+
+/**
+ * results.md, ratios.svg, the full tables in docs/performance.md, and the
+ * README's headline rows (both between their markers).
+ */
 function writeReports(result, { readme: withReadme = true } = {}) {
   const md = markdown(result)
   fs.writeFileSync(path.join(here, 'results.md'), md)
   fs.writeFileSync(path.join(here, 'ratios.svg'), svg(result))
   if (!withReadme) return
-  const readme = path.join(here, '..', 'README.md')
-  const text = fs.readFileSync(readme, 'utf8')
-  const start = '<!-- bench:start -->'
-  const end = '<!-- bench:end -->'
-  const a = text.indexOf(start)
-  const b = text.indexOf(end)
-  if (a >= 0 && b > a) {
-    const body = md.replace(/^<!--.*-->\n/, '')
-    fs.writeFileSync(readme, `${text.slice(0, a + start.length)}\n${body}\n${text.slice(b)}`)
-  }
+  replaceBetween(path.join(here, '..', 'docs', 'performance.md'), '<!-- bench:start -->', '<!-- bench:end -->', md.replace(/^<!--.*-->\n/, ''))
+  const cells = (line) => line.split('|').slice(1, -1).map((c) => c.trim())
+  const rows = md.split('\n').filter((l) => /^\| \(/.test(l))
+  const picked = HEADLINE.map((h) => rows.find((l) => cells(l)[0].startsWith(h))).filter((l) => l !== undefined)
+  const table = [
+    '| row | ours | ours/lmdb | ours/classic-level | ours/better-sqlite3 |',
+    '|---|---:|---:|---:|---:|',
+    ...picked.map((l) => {
+      const c = cells(l)
+      return `| ${[c[0], c[2], c[6], c[7], c[8]].join(' | ')} |`
+    }),
+  ].join('\n')
+  replaceBetween(path.join(here, '..', 'README.md'), '<!-- bench:headline:start -->', '<!-- bench:headline:end -->', table)
 }
 
 const entry = process.argv.includes('--render') ? async () => renderOnly() : ONLY.includes('streams') ? streamsOnly : main
