@@ -17,7 +17,7 @@ impl EntryHandle {
     /// The entry whose metadata sits at `meta_offset` of `map`, if well formed.
     pub(crate) fn at(map: Arc<ReadMap>, meta_offset: u64) -> Option<EntryHandle> {
         let meta = Metadata::decode_at(map.bytes(), meta_offset)?;
-        let loc = EntryLocation::derive(map.bytes(), meta_offset, meta.prev_offset)?;
+        let loc = EntryLocation::of_indexed(map.bytes(), meta_offset, meta.prev_offset)?;
         Some(EntryHandle { map, loc, meta })
     }
 

@@ -47,7 +47,7 @@ impl EntryIter {
         while self.cursor > METADATA_SIZE as u64 {
             let m = self.cursor - METADATA_SIZE as u64;
             let meta = Metadata::decode_at(bytes, m)?;
-            let loc = EntryLocation::derive(bytes, m, meta.prev_offset)?;
+            let loc = EntryLocation::of_indexed(bytes, m, meta.prev_offset)?;
             self.cursor = meta.prev_offset;
             if self.seen.insert(meta.key_hash) && !loc.tombstone {
                 return Some(m);

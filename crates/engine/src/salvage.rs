@@ -197,7 +197,7 @@ pub fn bad_entries(bytes: &[u8]) -> Vec<(u64, u64)> {
         part.iter()
             .filter(|&&(_, m)| {
                 let ok = Metadata::decode_at(bytes, m).and_then(|meta| {
-                    let loc = EntryLocation::derive(bytes, m, meta.prev_offset)?;
+                    let loc = EntryLocation::of_indexed(bytes, m, meta.prev_offset)?;
                     Some(format::checksum(&bytes[loc.range()]) == meta.checksum)
                 });
                 ok != Some(true)
