@@ -734,7 +734,7 @@ fn mutated_stores_recover_open_and_iterate() {
     }
     println!(
         "recovery_fuzz: seed {seed}, base stores of {sizes:?} bytes; {mem_execs} recovery executions, \
-         {open_execs} open/iterate/verify/write executions ({refused} refused as ERR_NOT_A_STORE), \
+         {open_execs} open/iterate/verify/write executions ({refused} with no valid prefix, refused unless repaired), \
          {damaged_inside} accepted a prefix containing damage (caught by verify or metadata-only), {:.2?} \
          (engine recovery {t_engine:.2?}, reference {t_ref:.2?}, open path {t_open:.2?})",
         started.elapsed()
