@@ -23,14 +23,19 @@ const BINARY_KINDS: &str = "a string, TypedArray, DataView or ArrayBuffer";
 /// views, whatever its element type.
 pub fn bytes<'a>(env: &Env, v: &Unknown<'a>, what: &str) -> Result<Cow<'a, [u8]>> {
     let (e, value) = raw(v);
-    // Typed arrays first (one call); napi rejects anything else cheaply.
-    if let Some(slice) = binary(env, e, value, what)? {
+    // Typed arrays first (one call), then strings (one more): the common
+    // payloads pay no DataView or ArrayBuffer check.
+    if let Some(slice) = typed_array(env, e, value, what)? {
         return Ok(Cow::Borrowed(slice));
     }
-    if v.get_type()? == ValueType::String {
-        return Ok(Cow::Owned(string_bytes(e, value, None)?));
+    match v.get_type()? {
+        ValueType::String => Ok(Cow::Owned(string_bytes(e, value, None)?)),
+        ValueType::Object => match view_or_buffer(env, e, value, what)? {
+            Some(slice) => Ok(Cow::Borrowed(slice)),
+            None => Err(invalid_type(env, &format!("{what} must be {BINARY_KINDS}"))),
+        },
+        _ => Err(invalid_type(env, &format!("{what} must be {BINARY_KINDS}"))),
     }
-    Err(invalid_type(env, &format!("{what} must be {BINARY_KINDS}")))
 }
 
 /// XXH3 hash of a `string | Uint8Array` key.
@@ -206,6 +211,14 @@ impl Drop for HandleScope {
 /// detached (transferred) is an `ERR_INVALID_ARG_VALUE`, never the empty
 /// bytes it now reports.
 fn binary<'a>(env: &Env, e: sys::napi_env, value: sys::napi_value, what: &str) -> Result<Option<&'a [u8]>> {
+    match typed_array(env, e, value, what)? {
+        Some(slice) => Ok(Some(slice)),
+        None => view_or_buffer(env, e, value, what),
+    }
+}
+
+/// The bytes viewed by a TypedArray of any element type; `None` for any other value.
+fn typed_array<'a>(env: &Env, e: sys::napi_env, value: sys::napi_value, what: &str) -> Result<Option<&'a [u8]>> {
     let mut kind = 0;
     let mut len = 0usize;
     let mut data = ptr::null_mut();
@@ -214,9 +227,15 @@ fn binary<'a>(env: &Env, e: sys::napi_env, value: sys::napi_value, what: &str) -
     // SAFETY: out-params are valid; napi returns an error status for a value
     // that is not a typed array.
     let status = unsafe { sys::napi_get_typedarray_info(e, value, &mut kind, &mut len, &mut data, &mut ab, &mut off) };
-    if status == sys::Status::napi_ok {
-        return view_bytes(env, e, ab, data, len * element_size(kind), what).map(Some);
+    if status != sys::Status::napi_ok {
+        return Ok(None);
     }
+    view_bytes(env, e, ab, data, len * element_size(kind), what).map(Some)
+}
+
+/// The bytes of a DataView or an ArrayBuffer; `None` for any other value.
+fn view_or_buffer<'a>(env: &Env, e: sys::napi_env, value: sys::napi_value, what: &str) -> Result<Option<&'a [u8]>> {
+    let (mut len, mut data, mut ab, mut off) = (0usize, ptr::null_mut(), ptr::null_mut(), 0usize);
     let mut is = false;
     // SAFETY: `value` is a live value of this call's scope; out-params are valid.
     if unsafe { sys::napi_is_dataview(e, value, &mut is) } == sys::Status::napi_ok && is {
