@@ -24,7 +24,7 @@ use hashbrown::{HashMap, HashSet};
 
 const META: u64 = METADATA_SIZE as u64;
 /// Payloads shorter than this are checksummed directly.
-const DIRECT_CRC_LIMIT: u64 = 4096;
+pub(crate) const DIRECT_CRC_LIMIT: u64 = 4096;
 
 /// The length of the longest valid store prefix of `bytes` (0 if none).
 pub fn valid_prefix_len(bytes: &[u8]) -> u64 {

@@ -23,14 +23,12 @@
 
 use crate::error::{Call, IoContext, Result};
 use crate::format::{self, EntryLocation, Metadata, METADATA_SIZE};
-use crate::recovery::Prefix;
+use crate::recovery::{Prefix, DIRECT_CRC_LIMIT};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 const META: u64 = METADATA_SIZE as u64;
-/// Payloads up to this size are checksummed directly.
-const DIRECT_CRC_LIMIT: u64 = 4096;
 
 /// An entry past the valid prefix that proved itself whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,26 +181,24 @@ fn lost_entries(bytes: &[u8], ranges: &[(u64, u64)]) -> Vec<LostEntry> {
 /// to exactly another entry's end makes a valid chain whose phantom entry
 /// spans the entries it skips, and only its checksum shows it, live or not.
 pub fn bad_entries(bytes: &[u8]) -> Vec<(u64, u64)> {
+    // The chain, oldest first: each entry's metadata, decoded once.
     let mut chain = Vec::new();
     let mut tail = bytes.len() as u64;
     while tail > META {
         let Some(meta) = Metadata::decode_at(bytes, tail - META) else {
             break;
         };
-        chain.push((meta.key_hash, tail - META));
+        chain.push((meta, tail - META));
         tail = meta.prev_offset.min(tail - META - 1);
     }
     chain.reverse();
-    let check = |part: &[(u64, u64)]| -> Vec<(u64, u64)> {
+    let check = |part: &[(Metadata, u64)]| -> Vec<(u64, u64)> {
         part.iter()
-            .filter(|&&(_, m)| {
-                let ok = Metadata::decode_at(bytes, m).and_then(|meta| {
-                    let loc = EntryLocation::of_indexed(bytes, m, meta.prev_offset)?;
-                    Some(format::checksum(&bytes[loc.range()]) == meta.checksum)
-                });
-                ok != Some(true)
+            .filter(|(meta, m)| {
+                EntryLocation::of_indexed(bytes, *m, meta.prev_offset)
+                    .is_none_or(|loc| format::checksum(&bytes[loc.range()]) != meta.checksum)
             })
-            .copied()
+            .map(|(meta, m)| (meta.key_hash, *m))
             .collect()
     };
     // Threads only pay off for many entries (spawning costs ~0.1 ms).

@@ -110,7 +110,9 @@ impl Store {
                 let report = salvage::rebuild(&path, map.bytes(), &scan)?;
                 drop((map, ro, file));
                 let file = FsOpenOptions::new().read(true).write(true).open(&path).at(Call::Open, &path)?;
-                let mut store = Store::open_new(path, file, true, opts)?;
+                // The rebuilt file holds proven entries only: it opens as any
+                // store (no second checksum pass over it, and no second repair).
+                let mut store = Store::open_new(path, file, true, OpenOptions { repair: false, ..opts })?;
                 store.repair_report = Some(report);
                 return Ok(store);
             }
