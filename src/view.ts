@@ -45,7 +45,7 @@ export function entryAt(view: View, m: number): EntryHandle | null {
 
 /** The entries at `ms` in `view` (a batch read's answer for it). */
 export function entriesAt(view: View, ms: number[]): Array<EntryHandle | null> {
-  return ms.map((m) => (m < 0 ? null : view.handle(m)))
+  return ms.map((m) => entryAt(view, m))
 }
 
 const EMPTY = new View(new ArrayBuffer(0), new ArrayBuffer(0), -1)

@@ -14,6 +14,7 @@ import fs = require('node:fs')
 import path = require('node:path')
 import native = require('../native')
 import { codedError } from '../errors'
+import { checkOptionNames } from '../options'
 import type { Key } from '../traits'
 
 /** Options of `importDir`, `readFileEntry` and `openFileStream`. */
@@ -53,14 +54,8 @@ export interface FoundFile {
 }
 
 function checkNamespace(options: unknown): Key | undefined {
-  if (options === undefined) return undefined
-  if (options === null || typeof options !== 'object') {
-    throw codedError('ERR_INVALID_ARG_TYPE', `options must be an object, got ${options === null ? 'null' : typeof options}`)
-  }
-  for (const name of Object.keys(options)) {
-    if (name !== 'namespace') throw codedError('ERR_INVALID_ARG_VALUE', `unknown option '${name}'`)
-  }
-  return (options as FileImportOptions).namespace
+  if (options === null) throw codedError('ERR_INVALID_ARG_TYPE', 'options must be an object, got null')
+  return checkOptionNames<FileImportOptions>(options, 'import options', ['namespace'])?.namespace
 }
 
 /** `rel` as the crate keys it: its components joined with '/' ('.' and empty components dropped). */

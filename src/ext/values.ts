@@ -18,6 +18,7 @@
 
 import native = require('../native')
 import { codedError } from '../errors'
+import { checkOptionNames } from '../options'
 import type { Key } from '../traits'
 import type { EntryHandle } from '../handle'
 import { type ExtValue, type ValueType, checkValueType, decodeValue, encodeValue, toU64 } from './bitcode'
@@ -70,15 +71,10 @@ export interface OptionReadOptions {
 /** A decoded value: a string, a Buffer or a bigint, as `as` says. */
 export type ValueOf<T extends ValueType | undefined> = T extends 'string' ? string : T extends 'u64' ? bigint : Buffer
 
+/** The options object (none: `{}`); `null` is refused here, unknown names as everywhere (`checkOptionNames`). */
 function checkOptions(options: unknown, names: string[]): Record<string, unknown> {
-  if (options === undefined) return {}
-  if (options === null || typeof options !== 'object') {
-    throw codedError('ERR_INVALID_ARG_TYPE', `options must be an object, got ${options === null ? 'null' : typeof options}`)
-  }
-  for (const name of Object.keys(options)) {
-    if (!names.includes(name)) throw codedError('ERR_INVALID_ARG_VALUE', `unknown option '${name}'`)
-  }
-  return options as Record<string, unknown>
+  if (options === null) throw codedError('ERR_INVALID_ARG_TYPE', 'options must be an object, got null')
+  return checkOptionNames<Record<string, unknown>>(options, 'options', names) ?? {}
 }
 
 function nowSeconds(now: unknown): bigint {
