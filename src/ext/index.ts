@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream'
 import fs = require('node:fs')
 import { DataStore } from '../store'
 import { AsyncDataStore } from '../async'
-import { EntryHandle, type EntryMetadata } from '../handle'
+import { EntryHandle, metadataOf, type EntryMetadata } from '../handle'
 import type { Key, ReadOptions } from '../traits'
 import type { ExtValue, ValueType } from './bitcode'
 import {
@@ -226,7 +226,7 @@ install(AsyncDataStore.prototype, {
 
 Object.defineProperty(EntryHandle.prototype, 'metadata', {
   get(this: EntryHandle): EntryMetadata {
-    return { keyHash: this.keyHash, prevOffset: this.prevOffset, checksum: this.checksum }
+    return metadataOf(this) as EntryMetadata
   },
   configurable: true,
   enumerable: false,
