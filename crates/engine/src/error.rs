@@ -57,8 +57,11 @@ pub enum Error {
     InvalidArgument(String),
     /// No live entry for this key hash (rename, copy, transfer).
     KeyNotFound { key_hash: u64 },
-    /// Another process holds the file's lock.
+    /// Another process holds the file's lock (it opened it `exclusive`, or
+    /// this open asked for `exclusive` and others have it open).
     StoreLocked,
+    /// A writer method was called on a store opened read-only.
+    ReadOnly,
     /// A key does not hash to the key hash given with it.
     HashCollision(String),
     /// The file holds no valid entry at all (see `salvage`).
@@ -104,6 +107,7 @@ impl Error {
             Error::InvalidArgument(m) => Error::InvalidArgument(m.clone()),
             Error::KeyNotFound { key_hash } => Error::KeyNotFound { key_hash: *key_hash },
             Error::StoreLocked => Error::StoreLocked,
+            Error::ReadOnly => Error::ReadOnly,
             Error::HashCollision(m) => Error::HashCollision(m.clone()),
             Error::NotAStore(m) => Error::NotAStore(m.clone()),
             Error::CorruptStore(m) => Error::CorruptStore(m.clone()),
@@ -133,7 +137,8 @@ impl fmt::Display for Error {
             Error::KeyNotFound { key_hash } => {
                 write!(f, "key not found (key hash {key_hash:#018x})")
             }
-            Error::StoreLocked => write!(f, "the store is open for writing in another process"),
+            Error::StoreLocked => write!(f, "the store is open in another process that keeps others out (exclusive)"),
+            Error::ReadOnly => write!(f, "the store was opened read-only"),
             Error::ChecksumMismatch { key_hash, offset } => {
                 write!(f, "checksum mismatch for key hash {key_hash:#018x} at offset {offset}")
             }

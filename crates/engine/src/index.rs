@@ -124,6 +124,42 @@ impl KeyIndex {
         Some(index)
     }
 
+    /// Brings the index of a chain ending at `from` up to the end of `bytes`
+    /// (entries another process appended since): walks the new entries back
+    /// from the end to `from`, each link well formed, then applies them
+    /// oldest first. Time is linear in the new entries, not in the file.
+    /// `None`, and nothing changed, if the chain from the end does not lead
+    /// exactly to `from`.
+    pub fn apply_appended(&mut self, bytes: &[u8], from: u64) -> Option<()> {
+        let mut found = Vec::new();
+        let mut tail = bytes.len() as u64;
+        while tail > from {
+            let m = tail.checked_sub(METADATA_SIZE as u64)?;
+            let meta = Metadata::decode_at(bytes, m)?;
+            if meta.prev_offset < from {
+                return None;
+            }
+            let loc = EntryLocation::derive(bytes, m, meta.prev_offset)?;
+            if !crate::recovery::first_entry_ok(bytes, &loc, &meta) {
+                return None;
+            }
+            found.push((meta.key_hash, m, loc.tombstone));
+            tail = meta.prev_offset;
+        }
+        if tail != from {
+            return None;
+        }
+        self.reserve(found.len());
+        for (h, m, tombstone) in found.into_iter().rev() {
+            if tombstone {
+                self.remove(h);
+            } else {
+                self.insert(h, m);
+            }
+        }
+        Some(())
+    }
+
     /// After the newest `walked` entries, makes room at once for the keys
     /// the rest of the chain (ending at `tail`) will likely add, if those
     /// entries mostly added new keys. Growing step by step rehashes every

@@ -11,7 +11,7 @@
 //! - [`recovery`]: the valid prefix of a file; [`salvage`]: torn tail or damage, and repair
 //! - [`index`]: key hash -> live entry; `batch`: encoding a batch; `writer`: the append path
 //! - `generation`: one generation of the file; [`iter`]: live entries of a snapshot
-//! - `registry`: one engine per file per process
+//! - `registry`: one engine per file per process; `shared`: the page several processes coordinate through
 //! - [`store`]: the store, one concern per file (open, commit, reads, views, compaction, streams)
 
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -32,6 +32,7 @@ mod platform;
 pub mod recovery;
 mod registry;
 pub mod salvage;
+mod shared;
 pub mod simd_copy;
 pub mod store;
 mod writer;

@@ -9,8 +9,9 @@
 //!   that map in this process only: it can neither fault (the pages are
 //!   writable) nor reach the file, the engine's `ReadMap` or the other map.
 //!
-//! Both cover `[0, len)` of the file at the moment they were made, never more:
-//! pages past the end of a file raise SIGBUS. Invariant: a map is only made
+//! Both show `[0, len)` of the file at the moment they were made, never more:
+//! pages past the end of a file raise SIGBUS. (A `ReadMap` made
+//! `with_room` reserves address space past that, never read.) Invariant: a map is only made
 //! with `len <= ` the length of bytes already written to the file, and the
 //! store never shrinks a file while a map of it is alive (compaction writes a
 //! new file). A map is replaced, not grown, when a read needs bytes past its
@@ -20,38 +21,73 @@
 use memmap2::{Mmap, MmapMut, MmapOptions};
 use std::fs::File;
 use std::io;
+use std::sync::Arc;
 
 pub struct ReadMap {
-    map: Option<Mmap>,
+    map: Option<Arc<Mmap>>,
+    /// Bytes of `map` this map shows (`bytes()`): all written to the file.
+    len: usize,
 }
 
+/// Address space a growable map reserves past the bytes it shows (see
+/// [`ReadMap::with_room`]).
+const ROOM: usize = 64 << 20;
+
 impl ReadMap {
+    /// A map of exactly `[0, len)` of `file`.
     pub fn new(file: &File, len: u64) -> io::Result<ReadMap> {
-        if len == 0 {
-            return Ok(ReadMap { map: None });
+        Self::map(file, len, 0)
+    }
+
+    /// A map showing `[0, len)` of `file` that also reserves address space
+    /// past it (where the platform allows a map past the end of its file:
+    /// `platform::MAP_PAST_END`), so that bytes appended later can be shown
+    /// by [`grown`](Self::grown) without a new map. Bytes past `len` are
+    /// never read through it: touching pages past the file's end faults.
+    pub fn with_room(file: &File, len: u64) -> io::Result<ReadMap> {
+        let room = if crate::platform::MAP_PAST_END { ROOM.max(len as usize / 2) } else { 0 };
+        Self::map(file, len, room)
+    }
+
+    fn map(file: &File, len: u64, room: usize) -> io::Result<ReadMap> {
+        if len == 0 && room == 0 {
+            return Ok(ReadMap { map: None, len: 0 });
         }
         let len = usize::try_from(len).map_err(|_| io::Error::other("file too large to map"))?;
-        // SAFETY: the map is read-only and covers only bytes already written;
-        // the store appends past them and never truncates below a live map
-        // (see the module invariant). Another program truncating the file is
-        // outside what any mmap-based store can defend against (README).
-        let map = unsafe { MmapOptions::new().len(len).map(file)? };
-        Ok(ReadMap { map: Some(map) })
+        let reserved = len.checked_add(room).ok_or_else(|| io::Error::other("file too large to map"))?;
+        // SAFETY: the map is read-only and `bytes()` shows only `[0, len)`,
+        // bytes already written; the store appends past them and never
+        // truncates below a live map (see the module invariant), so the
+        // pages past the file's end that `room` reserves are never touched.
+        // Another program truncating the file is outside what any mmap-based
+        // store can defend against (README).
+        let map = unsafe { MmapOptions::new().len(reserved).map(file)? };
+        Ok(ReadMap { map: Some(Arc::new(map)), len })
+    }
+
+    /// The same map showing `[0, len)`, if it reserved that much: the caller
+    /// guarantees the file holds `len` written bytes.
+    pub fn grown(&self, len: u64) -> Option<ReadMap> {
+        let map = self.map.as_ref()?;
+        (len as usize <= map.len() && len as usize >= self.len).then(|| ReadMap { map: Some(map.clone()), len: len as usize })
     }
 
     #[inline]
     pub fn bytes(&self) -> &[u8] {
-        self.map.as_deref().unwrap_or(&[])
+        match &self.map {
+            Some(m) => &m[..self.len],
+            None => &[],
+        }
     }
 
     #[inline]
     pub fn len(&self) -> u64 {
-        self.bytes().len() as u64
+        self.len as u64
     }
 
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.len == 0
     }
 }
 

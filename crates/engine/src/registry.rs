@@ -4,7 +4,8 @@
 //! store (it holds `dyn Any` engines, so it sits below `store`). Files are told apart by identity (device
 //! and inode on Unix), not by name: two spellings or hard links of one file
 //! share an engine, and a file deleted and created again at the same path
-//! gets a new one.
+//! gets a new one. A read-only open gets an engine of its own (it holds
+//! no write access), shared by the other read-only opens of the file.
 
 use crate::error::IoContext;
 use crate::platform;
@@ -43,8 +44,11 @@ impl FileId {
 
 type Engine = dyn Any + Send + Sync;
 
-fn registry() -> &'static Mutex<HashMap<FileId, Weak<Engine>>> {
-    static REG: OnceLock<Mutex<HashMap<FileId, Weak<Engine>>>> = OnceLock::new();
+/// A file, and whether its engine is read-only.
+type Key = (FileId, bool);
+
+fn registry() -> &'static Mutex<HashMap<Key, Weak<Engine>>> {
+    static REG: OnceLock<Mutex<HashMap<Key, Weak<Engine>>>> = OnceLock::new();
     REG.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
@@ -62,6 +66,7 @@ fn registry() -> &'static Mutex<HashMap<FileId, Weak<Engine>>> {
 /// which may have replaced the file: a repair rebuilds it).
 pub(crate) fn get_or_open<T: Any + Send + Sync>(
     path: &Path,
+    read_only: bool,
     open_file: impl Fn() -> std::io::Result<File>,
     open: impl FnOnce(File) -> crate::Result<T>,
     id_of: impl Fn(&T) -> std::io::Result<FileId>,
@@ -77,14 +82,14 @@ pub(crate) fn get_or_open<T: Any + Send + Sync>(
     };
     loop {
         let file = open_file().during(crate::error::Call::Open)?;
-        let key = FileId::of(&file, path)?;
+        let id = FileId::of(&file, path)?;
         let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
-        if FileId::at(path)? != key {
+        if FileId::at(path)? != id {
             // Replaced since opened (a compaction in another thread).
             retry("kept being replaced while opening it")?;
             continue;
         }
-        if let Some(entry) = reg.get(&key) {
+        if let Some(entry) = reg.get(&(id, read_only)) {
             if let Some(store) = entry.upgrade().and_then(|e| e.downcast::<T>().ok()) {
                 return Ok(store);
             }
@@ -96,7 +101,7 @@ pub(crate) fn get_or_open<T: Any + Send + Sync>(
         }
         let store = Arc::new(open(file)?);
         let engine: Arc<Engine> = store.clone();
-        reg.insert(id_of(&store)?, Arc::downgrade(&engine));
+        reg.insert((id_of(&store)?, read_only), Arc::downgrade(&engine));
         return Ok(store);
     }
 }
@@ -112,24 +117,37 @@ pub(crate) fn rename_over<T: Any + Send + Sync>(
 ) -> std::io::Result<()> {
     let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
     std::fs::rename(from, to)?;
-    if reg.get(old).is_some_and(|w| same(w, Arc::as_ptr(store).cast())) {
-        reg.remove(old);
+    let key = (old.clone(), false);
+    if reg.get(&key).is_some_and(|w| same(w, Arc::as_ptr(store).cast())) {
+        reg.remove(&key);
     }
     let engine: Arc<Engine> = store.clone();
-    reg.insert(new, Arc::downgrade(&engine));
+    reg.insert((new, false), Arc::downgrade(&engine));
     Ok(())
 }
 
-/// Called by a dying engine's `Drop`, its file still open: releases the file
-/// lock and removes the engine's entry in one step for other opens.
-pub(crate) fn release(store: *const (), file: &File, path: &Path) {
+/// Another process replaced the file (a compaction there): the engine at
+/// `store`, which now reads the new file, is found under its identity.
+pub(crate) fn moved(store: *const (), new: FileId) {
     let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
-    let _ = file.unlock();
-    if let Ok(key) = FileId::of(file, path) {
-        if reg.get(&key).is_some_and(|w| same(w, store)) {
-            reg.remove(&key);
+    let Some(old) = reg.iter().find(|(_, w)| same(w, store)).map(|(k, _)| k.clone()) else {
+        return;
+    };
+    if old.0 != new && !reg.contains_key(&(new.clone(), old.1)) {
+        if let Some(w) = reg.remove(&old) {
+            reg.insert((new, old.1), w);
         }
     }
+}
+
+/// Called by a dying engine's `Drop`, its files still open: releases their
+/// locks and removes the engine's entry in one step for other opens.
+pub(crate) fn release(store: *const (), files: &[&File]) {
+    let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+    for file in files {
+        let _ = file.unlock();
+    }
+    reg.retain(|_, w| !same(w, store));
 }
 
 /// True when `w` is the engine at `ptr`.

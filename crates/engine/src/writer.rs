@@ -21,11 +21,14 @@ pub(crate) struct Writer {
     pub(crate) file: File,
     /// End of the last whole entry, and the OS length of the file.
     pub(crate) tail: u64,
+    /// With other processes (`crate::shared`): the file generation `file`
+    /// belongs to; a writer opens the path again when the page moved on.
+    pub(crate) generation: u64,
 }
 
 impl Writer {
     pub(crate) fn new(file: File, tail: u64) -> Writer {
-        Writer { file, tail }
+        Writer { file, tail, generation: 0 }
     }
 
     /// Runs `write` (which appends at the tail through the sink), then, if

@@ -5,6 +5,12 @@ use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
 
+/// A read-only shared map may cover pages past the end of its file: mapping
+/// them is allowed, only touching them faults (SIGBUS), and the engine
+/// never reads past the committed tail. Appends then land in pages already
+/// mapped, so following them needs no new map.
+pub(crate) const MAP_PAST_END: bool = true;
+
 /// Writes all of `bytes` at offset `at` (`pwrite`; the file cursor is not used).
 pub(crate) fn write_at(file: &File, bytes: &[u8], at: u64) -> io::Result<()> {
     file.write_all_at(bytes, at)

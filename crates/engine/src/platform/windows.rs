@@ -10,13 +10,29 @@
 //!   file's lock, so the second open fails with `StoreLocked` rather than
 //!   sharing (safe, less convenient).
 //! - Renaming over an open file: `std` opens files with `FILE_SHARE_DELETE`,
-//!   which lets compaction and repair rename over the store while it is
-//!   mapped, as on Unix.
+//!   which lets compaction and repair rename over the store while only
+//!   this process has it open. A file mapped by another process cannot be
+//!   replaced (`MoveFileEx` fails with `ERROR_ACCESS_DENIED`): compaction
+//!   with other processes open then fails with that OS error before
+//!   anything changes (the compacted copy is removed, the shared page
+//!   never leaves its old generation), and the README tells Windows users
+//!   to compact while the store is open in one process only.
+//! - Maps past the end of the file: a mapping cannot be larger than its
+//!   file on Windows (`CreateFileMapping` would grow the file), so every
+//!   map ends at the committed tail (`MAP_PAST_END`) and following other
+//!   processes' appends maps again.
+//! - Locks: `File::try_lock_shared`/`try_lock` (the data file's shared or
+//!   exclusive lock, the shared page's attach lock) are `LockFileEx`; the
+//!   append lock is a `LockFileEx` lock on a file of its own
+//!   (`platform/lockfile.rs`), which Windows releases when a process dies.
 
 use std::fs::File;
 use std::io;
 use std::os::windows::fs::FileExt;
 use std::path::Path;
+
+/// See the module doc: no map reaches past its file's end here.
+pub(crate) const MAP_PAST_END: bool = false;
 
 /// Writes all of `bytes` at offset `at`.
 pub(crate) fn write_at(file: &File, bytes: &[u8], at: u64) -> io::Result<()> {

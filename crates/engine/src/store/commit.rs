@@ -94,7 +94,8 @@ impl Store {
     }
 
     /// Makes written entries visible: index updates (about `count` of them)
-    /// and the tail, together.
+    /// and the tail, together; then, with other processes, the tail in the
+    /// shared page (before the write returns: acknowledged means visible).
     pub(crate) fn publish(&self, tail: u64, count: usize, updates: impl IntoIterator<Item = (u64, Option<u64>)>) {
         let mut ix = write(&self.index);
         let index = &mut ix.keys;
@@ -108,6 +109,7 @@ impl Store {
             }
         }
         self.tail.store(tail, Ordering::Release);
+        self.announce(tail);
     }
 }
 

@@ -12,6 +12,7 @@ use crate::mapping::ReadMap;
 use crate::platform;
 use crate::registry;
 use crate::salvage;
+use crate::shared::page::State;
 use crate::writer::Writer;
 use std::fs::{File, OpenOptions as FsOpenOptions};
 use std::io::Write;
@@ -53,6 +54,18 @@ impl Store {
     /// mapped until they are gone; it is never truncated).
     pub fn compact(self: &Arc<Self>) -> Result<()> {
         let mut w = self.writer()?;
+        // Other processes keep reading the old file, and wait for the
+        // append lock (held here) to write, while the page says `changing`.
+        let before = self.shared.as_ref().map(|shared| {
+            let state = shared.state();
+            shared.publish(State { changing: true, ..state });
+            state
+        });
+        let restore = || {
+            if let (Some(shared), Some(state)) = (&self.shared, before) {
+                shared.publish(state);
+            }
+        };
         let tmp_path = compact_path(&self.path);
         let result = (|| -> Result<(File, u64)> {
             let mut tmp = FsOpenOptions::new()
@@ -62,7 +75,12 @@ impl Store {
                 .truncate(true)
                 .open(&tmp_path)
                 .at(Call::Open, &tmp_path)?;
-            super::open::lock_file(&tmp)?;
+            // Locked before it takes the store's name, in this open's mode.
+            if self.shared.is_some() {
+                super::open::lock_shared(&tmp)?;
+            } else {
+                super::open::lock_file(&tmp)?;
+            }
             let mut buf = Vec::with_capacity(8 << 20);
             let mut pos = 0u64; // file offset of buf[0]
             let mut tail = 0u64;
@@ -91,25 +109,52 @@ impl Store {
             Ok(v) => v,
             Err(e) => {
                 let _ = std::fs::remove_file(&tmp_path);
+                restore();
                 return Err(e);
             }
         };
         let old_id = registry::FileId::of(&w.file, &self.path)?;
         let new_id = registry::FileId::of(&tmp, &self.path)?;
-        registry::rename_over(self, &tmp_path, &self.path, &old_id, new_id).at(Call::Rename, &self.path)?;
+        if let Err(e) = registry::rename_over(self, &tmp_path, &self.path, &old_id, new_id) {
+            let _ = std::fs::remove_file(&tmp_path);
+            restore();
+            return Err(e).at(Call::Rename, &self.path);
+        }
         platform::sync_dir(&self.path);
-        let ro = File::open(&self.path).at(Call::Open, &self.path)?;
-        let map = ReadMap::new(&ro, tail).at(Call::Map, &self.path)?;
-        let new_index = KeyIndex::build(map.bytes());
-        // The old file (unlinked now) goes with the old writer.
-        *w = Writer::new(tmp, tail);
-        let mut index = write(&self.index);
-        let mut generation = write(&self.generation);
-        *index = Indexed { keys: new_index, map: Arc::new(map) };
-        *generation = Arc::new(Generation::new(ro));
-        self.generation_id.store(generation.id, Ordering::Release);
-        self.tail.store(tail, Ordering::Release);
-        Ok(())
+        // From here the compacted file is the store: other processes are
+        // told so even if this process fails to map it.
+        let generation_word = before.map(|state| State { tail, generation: state.next_generation(), changing: false });
+        let announce = || match (&self.shared, generation_word) {
+            (Some(shared), Some(state)) => shared.publish(state),
+            _ => 0,
+        };
+        let swapped = (|| -> Result<()> {
+            let ro = File::open(&self.path).at(Call::Open, &self.path)?;
+            if self.shared.is_some() {
+                super::open::lock_shared(&ro).map_err(|e| e.on_path(&self.path))?;
+            }
+            let map = ReadMap::with_room(&ro, tail).at(Call::Map, &self.path)?;
+            let new_index = KeyIndex::build(map.bytes());
+            // The old file (unlinked now) goes with the old writer.
+            *w = Writer::new(tmp, tail);
+            let mut index = write(&self.index);
+            let mut generation = write(&self.generation);
+            *index = Indexed { keys: new_index, map: Arc::new(map) };
+            let old = std::mem::replace(&mut *generation, Arc::new(Generation::new(ro)));
+            let _ = old.file.unlock();
+            self.generation_id.store(generation.id, Ordering::Release);
+            self.tail.store(tail, Ordering::Release);
+            if let Some(state) = generation_word {
+                w.generation = state.generation;
+                self.seen.store(announce(), Ordering::Release);
+            }
+            Ok(())
+        })();
+        if swapped.is_err() {
+            // Others move to the new file; this engine follows it on its next read.
+            announce();
+        }
+        swapped
     }
 }
 

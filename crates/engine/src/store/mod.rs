@@ -8,15 +8,18 @@
 //! - [`read`]: reads through the engine's map;
 //! - [`views`]: offsets for a caller reading through its own private view;
 //! - [`compact`]: iteration, verification, compaction;
-//! - [`stream`]: streamed writes.
+//! - [`stream`]: streamed writes;
+//! - [`follow`]: following what other processes commit (see [`crate::shared`]).
 //!
-//! Lock order, everywhere: `writer` -> `index` -> `generation`. A read takes
+//! Lock order, everywhere: `writer` -> the append lock of every process
+//! (shared mode) -> `index` -> `generation`. A read takes
 //! one lock, `index` (read), which holds both the key index and the read map
 //! the offsets in it point into; so it never waits on a write in progress
 //! beyond the index update itself.
 
 mod commit;
 mod compact;
+mod follow;
 mod open;
 mod parts;
 mod read;
@@ -35,8 +38,10 @@ use crate::locks::lock;
 use crate::mapping::ReadMap;
 use crate::registry;
 use crate::salvage;
+use crate::shared::Shared;
 use crate::writer::Writer;
 use std::io;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -70,13 +75,51 @@ pub struct Store {
     dir_unsynced: std::sync::atomic::AtomicBool,
     /// Set when this open rebuilt a damaged file (`OpenOptions::repair`).
     repair_report: Option<salvage::RepairReport>,
+    /// The page shared with other processes (the default mode); `None` when
+    /// opened `exclusive`, or read-only where there is no page to read.
+    shared: Option<Shared>,
+    /// The page's STATE word that `index`, the maps and `tail` reflect
+    /// (changed under the index write lock only).
+    seen: AtomicU64,
+    /// Opened without write access: every write fails with `Error::ReadOnly`.
+    read_only: bool,
 }
 
 impl Drop for Store {
     fn drop(&mut self) {
         let me: *const Store = self;
         let w = self.writer.get_mut().unwrap_or_else(|e| e.into_inner());
-        registry::release(me.cast(), &w.file, &self.path);
+        let g = self.generation.get_mut().unwrap_or_else(|e| e.into_inner());
+        registry::release(me.cast(), &[&w.file, &g.file]);
+    }
+}
+
+/// The writer, locked for this thread and, with other processes, the
+/// append lock of all of them, caught up to their committed tail (see
+/// `follow`). Dropping it releases both.
+pub(crate) struct WriteGuard<'s> {
+    writer: MutexGuard<'s, Writer>,
+    shared: Option<&'s Shared>,
+}
+
+impl Deref for WriteGuard<'_> {
+    type Target = Writer;
+    fn deref(&self) -> &Writer {
+        &self.writer
+    }
+}
+
+impl DerefMut for WriteGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Writer {
+        &mut self.writer
+    }
+}
+
+impl Drop for WriteGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared {
+            shared.end_append();
+        }
     }
 }
 
@@ -108,17 +151,39 @@ impl Store {
         self.repair_report.as_ref()
     }
 
-    /// Identity of the file this store writes (for the registry).
+    /// Identity of the file this store reads (for the registry).
     pub(crate) fn file_id(&self) -> io::Result<registry::FileId> {
-        registry::FileId::of(&lock(&self.writer).file, &self.path)
+        registry::FileId::of(&crate::locks::read(&self.generation).file, &self.path)
     }
 
-    /// The writer lock, for a write.
-    fn writer(&self) -> Result<MutexGuard<'_, Writer>> {
+    /// True when opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// True when other processes may have the file open (the default
+    /// mode), false when opened `exclusive`.
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some() && !self.read_only
+    }
+
+    /// The writer lock, for a write; with other processes, also their
+    /// append lock, caught up to what they committed.
+    fn writer(&self) -> Result<WriteGuard<'_>> {
         if self.producer.load(Ordering::Acquire) == this_thread() {
             return Err(Error::invalid("cannot write to a store from inside the production of a batch for it"));
         }
-        Ok(lock(&self.writer))
+        if self.read_only {
+            return Err(Error::ReadOnly);
+        }
+        let writer = lock(&self.writer);
+        let Some(shared) = &self.shared else {
+            return Ok(WriteGuard { writer, shared: None });
+        };
+        let torn = shared.begin_append().map_err(|e| e.on_path(&self.path))?;
+        let mut guard = WriteGuard { writer, shared: Some(shared) };
+        self.follow_for_write(&mut guard.writer, shared, torn).map_err(|e| e.on_path(&self.path))?;
+        Ok(guard)
     }
 
     pub fn path(&self) -> &Path {

@@ -3,7 +3,6 @@
 
 use super::Store;
 use crate::entry::EntryHandle;
-use crate::error::{Call, IoContext};
 use crate::error::{Error, Result};
 use crate::format::METADATA_SIZE;
 use crate::hash::compute_hash;
@@ -19,6 +18,7 @@ impl Store {
     }
 
     pub fn read_with_key_hash(&self, key_hash: u64) -> Result<Option<EntryHandle>> {
+        self.follow();
         {
             let ix = read(&self.index);
             let Some(m) = ix.keys.get(key_hash) else {
@@ -38,6 +38,7 @@ impl Store {
     }
 
     pub fn exists_with_key_hash(&self, key_hash: u64) -> bool {
+        self.follow();
         read(&self.index).keys.contains(key_hash)
     }
 
@@ -73,6 +74,7 @@ impl Store {
     }
 
     pub fn len(&self) -> usize {
+        self.follow();
         read(&self.index).keys.len()
     }
 
@@ -82,12 +84,14 @@ impl Store {
 
     /// The tail: the end of the last entry, whatever the OS length.
     pub fn file_size(&self) -> u64 {
+        self.follow();
         self.tail.load(Ordering::Acquire)
     }
 
     /// Runs `f` on the index, a read map covering the tail, and the tail, all
     /// of one moment. Remaps (under the write lock) if the map is short.
     pub(super) fn with_index<R>(&self, f: impl FnOnce(&KeyIndex, &Arc<ReadMap>, u64) -> R) -> Result<R> {
+        self.follow();
         {
             let ix = read(&self.index);
             let tail = self.tail.load(Ordering::Acquire);
@@ -98,7 +102,7 @@ impl Store {
         let mut ix = write(&self.index);
         let tail = self.tail.load(Ordering::Acquire);
         if ix.map.len() < tail {
-            ix.map = Arc::new(ReadMap::new(&read(&self.generation).file, tail).at(Call::Map, &self.path)?);
+            ix.map = self.map_to(&ix.map, tail)?;
         }
         Ok(f(&ix.keys, &ix.map, tail))
     }

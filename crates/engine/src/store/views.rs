@@ -26,6 +26,7 @@ impl Store {
     /// The metadata offset of `key_hash`'s live entry, checked against the
     /// caller's view (of file generation `generation`, `view_len` bytes long).
     pub fn locate(&self, key_hash: u64, generation: u64, view_len: u64) -> Located {
+        self.follow();
         let index = read(&self.index);
         let Some(m) = index.keys.get(key_hash) else {
             return Located::Absent;
@@ -53,6 +54,7 @@ impl Store {
     /// A private, writable view of the current generation covering the tail,
     /// and that generation's id.
     pub fn view(&self) -> Result<(Arc<ViewMap>, u64)> {
+        self.follow();
         let _index = read(&self.index);
         let generation = read(&self.generation).clone();
         let tail = self.tail.load(Ordering::Acquire);
