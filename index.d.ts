@@ -180,6 +180,10 @@ export interface NativeOpenOptions {
   repair?: boolean
   /** fsync every write or batch before it returns. */
   durable?: boolean
+  /** Keep other processes out while open (`ERR_STORE_LOCKED` for them). */
+  exclusive?: boolean
+  /** Open without write access; writers fail with `ERR_STORE_READ_ONLY`. */
+  readOnly?: boolean
 }
 
 /** What a queued group does to each of its keys (`NativeStore.enqueue`). */

@@ -36,9 +36,21 @@ export interface OpenOptions {
   durable?: boolean
   /** Check the checksum of every payload read (ERR_CHECKSUM_MISMATCH on a mismatch). */
   verifyReads?: boolean
+  /**
+   * Open without asking for write access (a file mode 0444, owned by
+   * another user, on read-only media): nothing is created or cut, every
+   * writer method throws or rejects ERR_STORE_READ_ONLY, and the writes of
+   * other processes are followed where the store's `.shm` page can be read.
+   */
+  readOnly?: boolean
+  /**
+   * Keep every other process out while open (they get ERR_STORE_LOCKED),
+   * as a single-process store: no shared page, no lock per write.
+   */
+  exclusive?: boolean
 }
 
-const OPEN_OPTIONS = ['repair', 'durable', 'verifyReads'] as const
+const OPEN_OPTIONS = ['repair', 'durable', 'verifyReads', 'readOnly', 'exclusive'] as const
 
 export function checkPath(path: unknown): string {
   if (typeof path !== 'string') throw typeError('path must be a string')
@@ -52,7 +64,14 @@ export function checkOptions(options: unknown): OpenOptions {
 
 /** What the engine is opened with (`verifyReads` is this layer's own). */
 export function nativeOptions(options: OpenOptions, create: boolean): NativeOpenOptions {
-  return { create, repair: options.repair === true, durable: options.durable === true }
+  const readOnly = options.readOnly === true
+  return {
+    create: create && !readOnly,
+    repair: options.repair === true,
+    durable: options.durable === true,
+    exclusive: options.exclusive === true,
+    readOnly,
+  }
 }
 
 export function checkReadOptions(options: unknown): ReadOptions | undefined {

@@ -36,15 +36,13 @@ function out(text: string): void {
 // ---- opening ----
 
 /**
- * Opens the store for a command that only reads; never creates the file.
- * Until read-only opens exist (the multi-process issue), this is the same
- * open as a writer's: a store another process holds is ERR_STORE_LOCKED,
- * explained by errors.ts. Its callers are the place to ask for read-only
- * access when it lands.
+ * Opens the store for a command that only reads: read-only, so it works
+ * on a store a server has open, on a file the user may only read, and
+ * never creates or cuts anything.
  */
 function openForReading(ctx: Context): DataStore {
   ctx.errorPath = ctx.store
-  return DataStore.openExisting(ctx.store)
+  return DataStore.openExisting(ctx.store, { readOnly: true })
 }
 
 /** Opens an existing store to change it. */

@@ -64,10 +64,10 @@ export function describe(err: unknown, storePath: string | undefined): { text: s
       return {
         text:
           `error: ${where}${message} (ERR_STORE_LOCKED).\n` +
-          'Another process (a server, another simd-r-drive command) holds the store open for writing, and this ' +
-          'version opens a store in one process at a time, also to read it.\n' +
-          `Stop that process and run the command again, or run it on a copy of the file ` +
-          `(cp ${storePath ?? '<store>'} copy.srd).`,
+          'Another process opened the store with { exclusive: true }, which keeps every other process out, ' +
+          'also readers.\n' +
+          `Stop that process (or have it open the store without exclusive) and run the command again, ` +
+          `or run it on a copy of the file (cp ${storePath ?? '<store>'} copy.srd).`,
         exitCode: 1,
       }
     case 'ERR_CHECKSUM_MISMATCH':

@@ -69,7 +69,8 @@ impl ReadMap {
     /// guarantees the file holds `len` written bytes.
     pub fn grown(&self, len: u64) -> Option<ReadMap> {
         let map = self.map.as_ref()?;
-        (len as usize <= map.len() && len as usize >= self.len).then(|| ReadMap { map: Some(map.clone()), len: len as usize })
+        (len as usize <= map.len() && len as usize >= self.len)
+            .then(|| ReadMap { map: Some(map.clone()), len: len as usize })
     }
 
     #[inline]

@@ -58,7 +58,13 @@ impl Coded {
             E::KeyNotFound { .. } => Coded::new("ERR_KEY_NOT_FOUND", e.to_string()),
             E::StoreLocked => Coded::new(
                 "ERR_STORE_LOCKED",
-                "the store is open in another process; close it there first, or open a copy of the file",
+                "the store is open in another process that keeps others out ({ exclusive: true }), or this \
+                 open asked for { exclusive: true } and another process has it open; close it there first, \
+                 or open without exclusive",
+            ),
+            E::ReadOnly => Coded::new(
+                "ERR_STORE_READ_ONLY",
+                "the store was opened with { readOnly: true }: open it without readOnly to write",
             ),
             E::HashCollision(m) => Coded::new("ERR_HASH_COLLISION", m.clone()),
             E::NotAStore(m) => Coded::new("ERR_NOT_A_STORE", m.clone()),

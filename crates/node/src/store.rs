@@ -33,11 +33,21 @@ pub struct NativeOpenOptions {
     pub repair: Option<bool>,
     /// fsync every write or batch before it returns.
     pub durable: Option<bool>,
+    /// Keep other processes out while open (`ERR_STORE_LOCKED` for them).
+    pub exclusive: Option<bool>,
+    /// Open without write access; writers fail with `ERR_STORE_READ_ONLY`.
+    pub read_only: Option<bool>,
 }
 
 impl From<NativeOpenOptions> for srd_engine::OpenOptions {
     fn from(o: NativeOpenOptions) -> Self {
-        srd_engine::OpenOptions { create: o.create, repair: o.repair == Some(true), durable: o.durable == Some(true) }
+        srd_engine::OpenOptions {
+            create: o.create,
+            repair: o.repair == Some(true),
+            durable: o.durable == Some(true),
+            exclusive: o.exclusive == Some(true),
+            read_only: o.read_only == Some(true),
+        }
     }
 }
 

@@ -65,7 +65,8 @@ impl Shared {
     /// Attaches a read-write open of the store at `store` (see the module doc).
     pub(crate) fn attach(store: &Path) -> Result<Attached> {
         let path = shm_path(store);
-        let file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).at(Call::Open, &path)?;
+        let file =
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).at(Call::Open, &path)?;
         for _ in 0..1000 {
             match file.try_lock() {
                 Ok(()) => {
@@ -89,7 +90,11 @@ impl Shared {
                 Err(std::fs::TryLockError::Error(e)) => return Err(e).at(Call::Lock, &path),
             }
         }
-        Err(Error::io(std::io::Error::other("the shared state kept changing hands while opening it"), Call::Lock, &path))
+        Err(Error::io(
+            std::io::Error::other("the shared state kept changing hands while opening it"),
+            Call::Lock,
+            &path,
+        ))
     }
 
     /// Maps the page of the store at `store` read-only, if it exists and can
@@ -124,7 +129,7 @@ impl Shared {
     }
 
     fn word(&self, at: usize) -> &AtomicU64 {
-        debug_assert!(at % 8 == 0 && at + 8 <= page::SIZE as usize);
+        debug_assert!(at.is_multiple_of(8) && at + 8 <= page::SIZE as usize);
         // SAFETY: `at` is 8-aligned inside the page-aligned map of SIZE bytes
         // (the callers pass the constants of `page`); AtomicU64 has the
         // layout of u64, and every process touches these words atomically
@@ -190,7 +195,10 @@ impl Shared {
             return Err(Error::ReadOnly);
         };
         let died = lock.lock().at(Call::Lock, &self.path)?;
-        let pending = self.pending().swap(1, Ordering::AcqRel) != 0;
+        // Under the lock: no other writer touches PENDING, so a plain load
+        // and store do (an atomic swap cost ~15 ns more per write).
+        let pending = self.pending().load(Ordering::Relaxed) != 0;
+        self.pending().store(1, Ordering::Relaxed);
         Ok(died || pending)
     }
 

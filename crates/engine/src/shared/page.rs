@@ -44,7 +44,11 @@ pub(crate) struct State {
 
 impl State {
     pub(crate) fn unpack(word: u64) -> State {
-        State { tail: word & TAIL_MASK, generation: (word >> TAIL_BITS) & GENERATION_MASK, changing: word & CHANGING != 0 }
+        State {
+            tail: word & TAIL_MASK,
+            generation: (word >> TAIL_BITS) & GENERATION_MASK,
+            changing: word & CHANGING != 0,
+        }
     }
 
     pub(crate) fn pack(self) -> u64 {

@@ -117,7 +117,11 @@ impl Store {
         if torn || state.changing {
             state = settle(&self.path, shared, state)?;
         }
-        if !self.catch_up_now(shared)? || self.tail.load(Ordering::Acquire) != state.tail {
+        // Nothing committed elsewhere since this engine's last look (the
+        // common case): no lock to take.
+        if shared.word_now() != self.seen.load(Ordering::Acquire)
+            && (!self.catch_up_now(shared)? || self.tail.load(Ordering::Acquire) != state.tail)
+        {
             return Err(Error::io(
                 std::io::Error::other("could not follow the appends of another process"),
                 Call::Map,
