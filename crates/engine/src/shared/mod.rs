@@ -71,6 +71,11 @@ impl Shared {
             match file.try_lock() {
                 Ok(()) => {
                     if file.metadata().at(Call::Stat, &path)?.len() < page::SIZE {
+                        // New: it gets the store file's permissions (not the
+                        // umask's), so whoever may write the store may write it.
+                        if let Ok(store_meta) = std::fs::metadata(store) {
+                            let _ = file.set_permissions(store_meta.permissions());
+                        }
                         file.set_len(page::SIZE).at(Call::Truncate, &path)?;
                     }
                     return Ok(Attached::First(Shared::map(file.try_clone().at(Call::Open, &path)?, path, true)?));
@@ -164,11 +169,24 @@ impl Shared {
         word
     }
 
+    /// The identity of the store file the page speaks of (see `page`).
+    pub(crate) fn identity(&self) -> (u64, u64) {
+        (self.word(page::DEVICE_AT).load(Ordering::Acquire), self.word(page::INODE_AT).load(Ordering::Acquire))
+    }
+
+    /// Records the identity of the store file (writers, under the append
+    /// lock or as the first opener).
+    pub(crate) fn set_identity(&self, (device, inode): (u64, u64)) {
+        self.word(page::DEVICE_AT).store(device, Ordering::Release);
+        self.word(page::INODE_AT).store(inode, Ordering::Release);
+    }
+
     /// Sets the page up for a store file whose valid prefix ends at `tail`
     /// (the first opener, holding the page's lock exclusively). The
     /// generation moves on from the old page's, so read-only processes that
     /// mapped it notice and look at the file again. Returns the STATE word.
-    pub(crate) fn init(&self, tail: u64) -> Result<u64> {
+    pub(crate) fn init(&self, tail: u64, identity: (u64, u64)) -> Result<u64> {
+        self.set_identity(identity);
         let old = if self.magic().load(Ordering::Acquire) == page::MAGIC { Some(self.state()) } else { None };
         let generation = old.map_or(1, State::next_generation);
         self.pending().store(0, Ordering::Relaxed);

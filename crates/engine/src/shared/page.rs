@@ -10,6 +10,9 @@
 //!               bits 0..48 tail, bits 48..63 generation, bit 63 CHANGING
 //!     16     8  PENDING: 1 while a writer holds the append lock (a holder
 //!               that died leaves it set: the next writer cuts its torn tail)
+//!     24     8  DEVICE, 32 8 INODE: the identity of the store file the page
+//!               speaks of (0, 0 where the OS gives none), so a file
+//!               deleted and created again at the path is told apart
 //!     64    64  the append lock (a robust pthread mutex on Linux; see
 //!               `platform::AppendLock`)
 //! ```
@@ -18,6 +21,8 @@ pub(crate) const SIZE: u64 = 4096;
 pub(crate) const MAGIC_AT: usize = 0;
 pub(crate) const STATE_AT: usize = 8;
 pub(crate) const PENDING_AT: usize = 16;
+pub(crate) const DEVICE_AT: usize = 24;
+pub(crate) const INODE_AT: usize = 32;
 pub(crate) const LOCK_AT: usize = 64;
 pub(crate) const VERSION: u8 = 1;
 pub(crate) const MAGIC: u64 = u64::from_le_bytes([b'S', b'R', b'D', b'S', b'H', b'M', 0, VERSION]);

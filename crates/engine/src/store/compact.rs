@@ -115,6 +115,7 @@ impl Store {
         };
         let old_id = registry::FileId::of(&w.file, &self.path)?;
         let new_id = registry::FileId::of(&tmp, &self.path)?;
+        let identity = super::open::identity_of(&tmp, &tmp_path)?;
         if let Err(e) = registry::rename_over(self, &tmp_path, &self.path, &old_id, new_id) {
             let _ = std::fs::remove_file(&tmp_path);
             restore();
@@ -125,7 +126,10 @@ impl Store {
         // told so even if this process fails to map it.
         let generation_word = before.map(|state| State { tail, generation: state.next_generation(), changing: false });
         let announce = || match (&self.shared, generation_word) {
-            (Some(shared), Some(state)) => shared.publish(state),
+            (Some(shared), Some(state)) => {
+                shared.set_identity(identity);
+                shared.publish(state)
+            }
             _ => 0,
         };
         let swapped = (|| -> Result<()> {

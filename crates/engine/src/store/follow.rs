@@ -115,7 +115,7 @@ impl Store {
     pub(super) fn follow_for_write(&self, w: &mut Writer, shared: &Shared, torn: bool) -> Result<()> {
         let mut state = shared.state();
         if torn || state.changing {
-            state = settle(&self.path, shared, state)?;
+            state = settle(&self.path, shared, state, false)?;
         }
         // Nothing committed elsewhere since this engine's last look (the
         // common case): no lock to take.
@@ -156,16 +156,18 @@ impl Store {
 /// any reader that opened meanwhile, so cutting them could pull bytes from
 /// under its map) and the torn rest is cut. A compaction that died between
 /// marking the page `changing` and publishing left either file at the
-/// path, each whole: its valid prefix becomes a new generation. Returns
-/// the state published.
-pub(super) fn settle(path: &Path, shared: &Shared, state: State) -> Result<State> {
+/// path, each whole: its valid prefix becomes a new generation, as does
+/// that of a file `replaced` at the path by something other than a store.
+/// Returns the state published.
+pub(super) fn settle(path: &Path, shared: &Shared, state: State, replaced: bool) -> Result<State> {
     let file = FsOpenOptions::new().read(true).write(true).open(path).at(Call::Open, path)?;
     let len = file.metadata().at(Call::Stat, path)?.len();
+    shared.set_identity(super::open::identity_of(&file, path)?);
     let valid = {
         let map = ReadMap::new(&file, len).at(Call::Map, path)?;
         recovery::valid_prefix_len(map.bytes())
     };
-    let settled = if state.changing {
+    let settled = if state.changing || replaced {
         State { tail: valid, generation: state.next_generation(), changing: false }
     } else {
         // Never below the committed tail: what is below it was acknowledged.

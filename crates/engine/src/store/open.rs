@@ -146,7 +146,7 @@ impl Store {
                 // No other read-write process is attached; read-only ones map
                 // at most the valid prefix, which a cut never reaches.
                 let rec = recover(&path, file, ro, opts, &|_, ro| lock_shared(ro))?;
-                let word = shared.init(rec.tail)?;
+                let word = shared.init(rec.tail, identity_of(&rec.ro, &path)?)?;
                 shared.downgrade()?;
                 Ok(Store::assemble(path, rec, opts, created, Some(shared), word))
             }
@@ -299,11 +299,18 @@ fn recover(
 fn join(path: &Path, shared: &Shared, torn: bool) -> Result<(Recovered, u64)> {
     let mut state = shared.state();
     if torn || state.changing {
-        state = super::follow::settle(path, shared, state)?;
+        state = super::follow::settle(path, shared, state, false)?;
     }
     let file = FsOpenOptions::new().read(true).write(true).open(path).at(Call::Open, path)?;
     let ro = File::open(path).at(Call::Open, path)?;
     lock_shared(&ro).map_err(|e| e.on_path(path))?;
+    let identity = identity_of(&ro, path)?;
+    if identity != (0, 0) && identity != shared.identity() {
+        // The file was deleted and created again (or moved) by something
+        // other than a store: it starts a generation of its own, which the
+        // processes attached to the old file move to.
+        state = super::follow::settle(path, shared, state, true)?;
+    }
     if ro.metadata().at(Call::Stat, path)?.len() < state.tail {
         return Err(Error::CorruptStore(format!(
             "{} is shorter than the tail other processes committed ({} bytes): it was cut or replaced \
@@ -322,6 +329,11 @@ fn join(path: &Path, shared: &Shared, torn: bool) -> Result<(Recovered, u64)> {
         ))
     })?;
     Ok((Recovered { file, ro, map, keys, tail: state.tail, report: None }, shared.word_now()))
+}
+
+/// The identity of an open store file, as the shared page records it.
+pub(super) fn identity_of(file: &File, path: &Path) -> Result<(u64, u64)> {
+    Ok(platform::file_identity(&file.metadata().at(Call::Stat, path)?))
 }
 
 /// The error for a file with no valid entry chain at all.
