@@ -1,6 +1,8 @@
 // Concurrency (issue 5, item 6; design.md section 5): worker_threads share
 // one engine per file and lose nothing; a second process gets
-// ERR_STORE_LOCKED; compaction while other threads read and hold handles
+// ERR_STORE_LOCKED while the store is held { exclusive: true } (and its
+// exclusive open does while the store is held in the default mode, where its
+// other opens share the store); compaction while other threads read and hold handles
 // neither crashes nor returns wrong bytes; the store's own operations never
 // shrink a file that a live mapping still covers.
 import test from 'ava'
@@ -30,9 +32,9 @@ function startWorker(workerData) {
   return done
 }
 
-/** Opens `file` in another process with `how`; resolves with its JSON answer. */
-async function openInChild(file, how) {
-  const { stdout } = await run(process.execPath, [OPEN_CHILD, file, how])
+/** Opens `file` in another process with `how` (and open `options`); resolves with its JSON answer. */
+async function openInChild(file, how, options) {
+  const { stdout } = await run(process.execPath, [OPEN_CHILD, file, how, ...(options ? [JSON.stringify(options)] : [])])
   return JSON.parse(stdout.trim().split('\n').pop())
 }
 
@@ -80,26 +82,40 @@ test('worker threads writing and reading one store (shared engine) lose nothing'
   t.log(`${WRITERS} worker threads x ${COUNT} writes + ${mainKeys.length} async writes on the main thread: ${total} keys, none lost; reads in workers: ${results.reduce((a, r) => a + r.stats.reads, 0)}`)
 })
 
-test('a second process gets ERR_STORE_LOCKED while the store is open, and opens it once closed', async (t) => {
+test('a second process gets ERR_STORE_LOCKED while the store is held exclusive, and opens it once closed', async (t) => {
   const { file } = tmpFile(t, 'store.srd')
-  const store = DataStore.open(file)
+  const EXCLUSIVE = { exclusive: true }
+  const store = DataStore.open(file, EXCLUSIVE)
   store.write('a', 'alpha')
   store.write('k0', payloadFor('k0', 1)) // what the reader thread below reads
   const before = fs.readFileSync(file)
-  for (const how of ['open', 'openExisting', 'async', 'repair', 'write']) {
-    const r = await openInChild(file, how)
-    t.deepEqual([r.ok, r.code], [false, 'ERR_STORE_LOCKED'], `${how}: ${r.message ?? ''}`)
+  const attempts = [
+    ...['open', 'openExisting', 'async', 'repair', 'write'].flatMap((how) => [
+      [how, undefined],
+      [how, EXCLUSIVE],
+    ]),
+    ['open', { readOnly: true }],
+    ['openExisting', { readOnly: true }],
+    ['async', { readOnly: true }],
+  ]
+  const answers = await Promise.all(attempts.map(([how, options]) => openInChild(file, how, options)))
+  for (const [i, [how, options]] of attempts.entries()) {
+    const r = answers[i]
+    t.deepEqual([r.ok, r.code], [false, 'ERR_STORE_LOCKED'], `${how} ${JSON.stringify(options ?? {})}: ${r.message ?? ''}`)
   }
   t.deepEqual(fs.readFileSync(file), before, 'the locked-out processes changed nothing')
+  t.false(fs.existsSync(`${file}.shm`), 'nor made a .shm beside an exclusive store')
 
   // Held by a worker thread only (the main thread closed its handle): still locked.
   const handle = store.read('a')
   store.close()
   const stop = new SharedArrayBuffer(4)
-  const reader = startWorker({ role: 'reader', file, id: 0, keys: 1, churnFrom: 1, stop })
+  const reader = startWorker({ role: 'reader', file, id: 0, keys: 1, churnFrom: 1, stop, options: EXCLUSIVE })
   await new Promise((resolve) => setTimeout(resolve, 300))
-  const locked = await openInChild(file, 'open')
-  t.deepEqual([locked.ok, locked.code], [false, 'ERR_STORE_LOCKED'], 'locked while a worker thread has it open')
+  for (const options of [undefined, EXCLUSIVE, { readOnly: true }]) {
+    const locked = await openInChild(file, 'open', options)
+    t.deepEqual([locked.ok, locked.code], [false, 'ERR_STORE_LOCKED'], `${JSON.stringify(options ?? {})}: locked while a worker thread has it open`)
+  }
   Atomics.store(new Int32Array(stop), 0, 1)
   const res = await reader
   t.deepEqual(res.problems, [])
@@ -112,6 +128,59 @@ test('a second process gets ERR_STORE_LOCKED while the store is open, and opens 
   t.is(again.read('from-child')?.bytes.toString(), 'written by another process')
   t.is(again.read('a')?.bytes.toString(), 'alpha')
   again.close()
+})
+
+test('a store held here in the default mode: another process\'s exclusive open gets ERR_STORE_LOCKED; its other opens share it both ways', async (t) => {
+  const { file } = tmpFile(t, 'store.srd')
+  const store = DataStore.open(file)
+  t.teardown(() => store.close())
+  store.write('a', 'alpha')
+  store.write('k0', payloadFor('k0', 1))
+  const before = fs.readFileSync(file)
+  const hows = ['open', 'openExisting', 'async', 'repair', 'write']
+  const answers = await Promise.all(hows.map((how) => openInChild(file, how, { exclusive: true })))
+  for (const [i, how] of hows.entries()) {
+    const r = answers[i]
+    t.deepEqual([r.ok, r.code], [false, 'ERR_STORE_LOCKED'], `${how} exclusive: ${r.message ?? ''}`)
+  }
+  t.deepEqual(fs.readFileSync(file), before, 'the locked-out exclusive opens changed nothing')
+
+  // Default and read-only opens elsewhere see this process's writes...
+  for (const [how, options] of [
+    ['open', undefined],
+    ['openExisting', undefined],
+    ['async', undefined],
+    ['open', { readOnly: true }],
+    ['async', { readOnly: true }],
+  ]) {
+    const r = await openInChild(file, how, options)
+    t.deepEqual(r, { ok: true, len: 2, a: 'alpha' }, `${how} ${JSON.stringify(options ?? {})}`)
+  }
+  store.write('a', 'alpha, again')
+  const r = await openInChild(file, 'open')
+  t.is(r.a, 'alpha, again', 'a later write here is seen by the next process')
+  // ...and this process sees theirs without reopening.
+  const w = await openInChild(file, 'write')
+  t.true(w.ok, JSON.stringify(w))
+  t.is(store.read('from-child')?.bytes.toString(), 'written by another process')
+  t.is(store.len(), 3)
+  t.is(store.fileSize(), w.tail)
+
+  // Held by a worker thread in the default mode: the same.
+  const handle = store.read('a')
+  store.close()
+  const stop = new SharedArrayBuffer(4)
+  const reader = startWorker({ role: 'reader', file, id: 0, keys: 1, churnFrom: 1, stop })
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const locked = await openInChild(file, 'open', { exclusive: true })
+  t.deepEqual([locked.ok, locked.code], [false, 'ERR_STORE_LOCKED'], 'an exclusive open while a worker thread has it open')
+  const shared = await openInChild(file, 'open')
+  t.deepEqual(shared, { ok: true, len: 3, a: 'alpha, again' }, 'a default open while a worker thread has it open')
+  Atomics.store(new Int32Array(stop), 0, 1)
+  t.deepEqual((await reader).problems, [])
+  t.is(handle.bytes.toString(), 'alpha, again')
+  const excl = await openInChild(file, 'open', { exclusive: true })
+  t.deepEqual(excl, { ok: true, len: 3, a: 'alpha, again' }, 'exclusive once no other process has it open')
 })
 
 test('compaction while worker threads read and hold handles: no crash, never a wrong byte', async (t) => {

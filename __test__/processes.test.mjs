@@ -1,6 +1,9 @@
 // Concurrency model (design.md section 5): one engine per file per process,
-// shared by every open of the path and by worker_threads; a second process
-// is locked out with ERR_STORE_LOCKED until the file is released.
+// shared by every open of the path and by worker_threads. Between
+// processes: a store held { exclusive: true } locks every other process out
+// with ERR_STORE_LOCKED until the file is released, and an exclusive open
+// is locked out while another process has the store open; default opens of
+// several processes share the store, each seeing the others' writes.
 import test from 'ava'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -15,15 +18,20 @@ const ENTRY = fileURLToPath(new URL('../lib/index.mjs', import.meta.url))
 const CJS_ENTRY = fileURLToPath(new URL('../lib/index.js', import.meta.url))
 
 
-/** Opens `file` in a fresh process: `{ ok: true, len, a }` or `{ ok: false, code }`. */
-function openInChild(file) {
+/**
+ * Opens `file` in a fresh process with open `options`, and writes `write`
+ * (`[key, value]`) when given: `{ ok: true, len, a, tail }` or `{ ok: false, code }`.
+ */
+function openInChild(file, options, write = null) {
   const code = `
     import { DataStore } from ${JSON.stringify(ENTRY)}
     let out
     try {
-      const s = DataStore.open(${JSON.stringify(file)})
+      const s = DataStore.open(${JSON.stringify(file)}, ${JSON.stringify(options ?? null)})
       const h = s.read('a')
       out = { ok: true, len: s.len(), a: h && Buffer.from(h.bytes).toString() }
+      const w = ${JSON.stringify(write)}
+      if (w !== null) out.tail = s.write(w[0], w[1])
       s.close()
     } catch (e) {
       out = { ok: false, code: e.code, message: e.message }
@@ -199,73 +207,186 @@ test('a worker that exits without close() does not keep the file locked', async 
 
 // ---- other processes ---------------------------------------------------------------
 
-test('a second process opening a file held open here gets ERR_STORE_LOCKED, and succeeds after close()', (t) => {
+const EXCLUSIVE = { exclusive: true }
+/** The opens of another process, each of which a store held exclusive keeps out. */
+const OTHER_OPENS = [undefined, EXCLUSIVE, { readOnly: true }]
+
+test('a file held open here { exclusive: true }: every open of a second process gets ERR_STORE_LOCKED, and succeeds after close()', (t) => {
   const { file } = tmpFile(t)
-  const s = DataStore.open(file)
+  const s = DataStore.open(file, EXCLUSIVE)
   s.write('a', 'held')
   const before = fs.readFileSync(file)
-  const r1 = openInChild(file)
-  t.false(r1.ok)
-  t.is(r1.code, 'ERR_STORE_LOCKED')
-  t.true(fs.readFileSync(file).equals(before), 'the locked-out open did not touch the file')
+  for (const options of OTHER_OPENS) {
+    const r1 = openInChild(file, options)
+    t.false(r1.ok, JSON.stringify(options))
+    t.is(r1.code, 'ERR_STORE_LOCKED', JSON.stringify(options))
+  }
+  t.true(fs.readFileSync(file).equals(before), 'the locked-out opens did not touch the file')
+  t.false(fs.existsSync(`${file}.shm`), 'nor made a .shm')
 
   // still locked after a compaction swapped the file
   s.write('a', 'held again')
   s.compact()
-  const r2 = openInChild(file)
-  t.false(r2.ok)
-  t.is(r2.code, 'ERR_STORE_LOCKED')
+  for (const options of OTHER_OPENS) {
+    const r2 = openInChild(file, options)
+    t.false(r2.ok, JSON.stringify(options))
+    t.is(r2.code, 'ERR_STORE_LOCKED', `after compaction: ${JSON.stringify(options)}`)
+  }
 
-  // two opens here: closing one keeps the lock
+  // two opens here (the second, without options, shares the exclusive engine): closing one keeps the lock
   const s2 = DataStore.open(file)
   s.close()
-  const r3 = openInChild(file)
-  t.false(r3.ok)
-  t.is(r3.code, 'ERR_STORE_LOCKED')
+  for (const options of OTHER_OPENS) {
+    const r3 = openInChild(file, options)
+    t.false(r3.ok, JSON.stringify(options))
+    t.is(r3.code, 'ERR_STORE_LOCKED', `one of two opens closed: ${JSON.stringify(options)}`)
+  }
   s2.close()
 
-  const r4 = openInChild(file)
+  const r4 = openInChild(file, EXCLUSIVE)
   t.true(r4.ok, r4.message)
   t.is(r4.a, 'held again')
   t.is(r4.len, 1)
   // and this process can open it again afterwards
-  const s3 = DataStore.open(file)
+  const s3 = DataStore.open(file, EXCLUSIVE)
   t.is(text(s3.read('a')), 'held again')
   s3.close()
 })
 
-test('a file held by another process cannot be opened here (ERR_STORE_LOCKED) until that process ends', async (t) => {
+test('a file held open here in the default mode: a second process\'s exclusive open gets ERR_STORE_LOCKED; its default open shares it both ways', (t) => {
   const { file } = tmpFile(t)
+  const s = DataStore.open(file)
+  t.teardown(() => s.close())
+  s.write('a', 'held')
+  const before = fs.readFileSync(file)
+  const locked = openInChild(file, EXCLUSIVE)
+  t.deepEqual([locked.ok, locked.code], [false, 'ERR_STORE_LOCKED'], locked.message)
+  t.true(fs.readFileSync(file).equals(before), 'the locked-out open did not touch the file')
+
+  // a default open of another process sees this process's writes, and this one sees its write without reopening
+  const r = openInChild(file, undefined, ['b', 'from the child'])
+  t.true(r.ok, r.message)
+  t.is(r.a, 'held')
+  t.is(r.len, 1)
+  t.is(text(s.read('b')), 'from the child')
+  t.is(s.len(), 2)
+  t.is(s.fileSize(), r.tail)
+  s.write('a', 'written here after')
+  const r2 = openInChild(file, { readOnly: true })
+  t.deepEqual([r2.ok, r2.a, r2.len], [true, 'written here after', 2], r2.message)
+
+  // still locked for exclusive after a compaction here
+  s.compact()
+  const r3 = openInChild(file, EXCLUSIVE)
+  t.deepEqual([r3.ok, r3.code], [false, 'ERR_STORE_LOCKED'], r3.message)
+  const r4 = openInChild(file, undefined, ['c', 'after compaction'])
+  t.true(r4.ok, r4.message)
+  t.is(text(s.read('c')), 'after compaction')
+
+  s.close()
+  const r5 = openInChild(file, EXCLUSIVE)
+  t.deepEqual([r5.ok, r5.a, r5.len], [true, 'written here after', 3], r5.message)
+})
+
+/** A child holding `file` open with `options`; it writes a = 'from child' and answers each stdin line KEY with the value it reads. */
+async function holdInChild(t, file, options) {
   const code = `
     import { DataStore } from ${JSON.stringify(ENTRY)}
-    const s = DataStore.open(${JSON.stringify(file)})
+    const s = DataStore.open(${JSON.stringify(file)}, ${JSON.stringify(options ?? null)})
     s.write('a', 'from child')
     process.stdout.write('ready\\n')
-    process.stdin.resume()
+    let pending = ''
+    process.stdin.setEncoding('utf8')
+    process.stdin.on('data', (chunk) => {
+      pending += chunk
+      let nl
+      while ((nl = pending.indexOf('\\n')) >= 0) {
+        const key = pending.slice(0, nl)
+        pending = pending.slice(nl + 1)
+        const h = s.read(key)
+        process.stdout.write(JSON.stringify(h && Buffer.from(h.bytes).toString()) + '\\n')
+      }
+    })
     process.stdin.on('end', () => { s.close(); process.exit(0) })
   `
   const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['pipe', 'pipe', 'inherit'] })
   t.teardown(() => {
     if (child.exitCode === null) child.kill()
   })
-  let out = ''
-  for await (const chunk of child.stdout) {
-    out += chunk
-    if (out.includes('ready')) break
+  child.stdout.setEncoding('utf8')
+  const lines = child.stdout[Symbol.asyncIterator]()
+  let buffered = ''
+  const nextLine = async () => {
+    while (!buffered.includes('\n')) {
+      const { value, done } = await lines.next()
+      if (done) throw new Error('the child ended')
+      buffered += value
+    }
+    const nl = buffered.indexOf('\n')
+    const line = buffered.slice(0, nl)
+    buffered = buffered.slice(nl + 1)
+    return line
   }
-  t.true(out.includes('ready'))
+  t.is(await nextLine(), 'ready')
+  return {
+    read: async (key) => {
+      child.stdin.write(`${key}\n`)
+      return JSON.parse(await nextLine())
+    },
+    end: async () => {
+      child.stdin.end()
+      await once(child, 'exit')
+    },
+  }
+}
+
+test('a file held { exclusive: true } by another process cannot be opened here (ERR_STORE_LOCKED) until that process ends', async (t) => {
+  const { file } = tmpFile(t)
+  const child = await holdInChild(t, file, EXCLUSIVE)
   const before = fs.readFileSync(file)
-  for (const open of [() => DataStore.open(file), () => DataStore.openExisting(file)]) {
-    const err = t.throws(open)
-    t.is(err.code, 'ERR_STORE_LOCKED')
+  for (const [name, open] of [
+    ['open', () => DataStore.open(file)],
+    ['openExisting', () => DataStore.openExisting(file)],
+    ['open exclusive', () => DataStore.open(file, EXCLUSIVE)],
+    ['open readOnly', () => DataStore.open(file, { readOnly: true })],
+    ['openExisting readOnly', () => DataStore.openExisting(file, { readOnly: true })],
+  ]) {
+    const err = t.throws(open, undefined, name)
+    t.is(err?.code, 'ERR_STORE_LOCKED', name)
   }
   t.true(fs.readFileSync(file).equals(before))
+  t.false(fs.existsSync(`${file}.shm`))
 
-  child.stdin.end()
-  await once(child, 'exit')
+  await child.end()
   const s = DataStore.open(file)
   t.is(text(s.read('a')), 'from child')
   s.close()
+})
+
+test('a file held in the default mode by another process: an exclusive open here gets ERR_STORE_LOCKED; a default open here shares it both ways', async (t) => {
+  const { file } = tmpFile(t)
+  const child = await holdInChild(t, file)
+  const before = fs.readFileSync(file)
+  t.is(t.throws(() => DataStore.open(file, EXCLUSIVE))?.code, 'ERR_STORE_LOCKED')
+  t.is(t.throws(() => DataStore.openExisting(file, EXCLUSIVE))?.code, 'ERR_STORE_LOCKED')
+  t.true(fs.readFileSync(file).equals(before), 'the locked-out opens did not touch the file')
+
+  const s = DataStore.open(file)
+  t.teardown(() => s.close())
+  t.is(text(s.read('a')), 'from child', 'the child\'s write, seen here')
+  s.write('b', 'from parent')
+  t.is(await child.read('b'), 'from parent', 'this process\'s write, seen by the child without reopening')
+  t.is(await child.read('a'), 'from child')
+  s.write('a', 'overwritten here')
+  t.is(await child.read('a'), 'overwritten here')
+  s.compact()
+  t.is(await child.read('b'), 'from parent', 'after a compaction here')
+  await child.end()
+  t.is(text(s.read('b')), 'from parent')
+  s.close()
+  const e = DataStore.open(file, EXCLUSIVE)
+  t.is(e.len(), 2, 'exclusive once the other process ended')
+  e.close()
 })
 
 // ---- a path whose file was replaced ------------------------------------------------

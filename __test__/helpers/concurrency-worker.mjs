@@ -7,12 +7,13 @@
 //   versions never going backwards; holds on to handles and rechecks them
 //   (they must survive writes and compactions);
 // - compactor: compacts in a loop until told to stop.
-// Failures are reported, never thrown past the worker.
+// Failures are reported, never thrown past the worker. `workerData.options`
+// (optional) are the open options of every role (e.g. { exclusive: true }).
 import { parentPort, workerData } from 'node:worker_threads'
 import { DataStore } from '../../lib/index.mjs'
 import { payloadFor, parsePayload, rng } from './payload.mjs'
 
-const { role, file, id } = workerData
+const { role, file, id, options } = workerData
 const stop = workerData.stop ? new Int32Array(workerData.stop) : null
 const stopped = () => stop !== null && Atomics.load(stop, 0) === 1
 const problems = []
@@ -39,7 +40,7 @@ function check(key, h, what) {
 
 async function writer() {
   const { count, writers } = workerData
-  const store = DataStore.open(file)
+  const store = DataStore.open(file, options)
   const pending = []
   let reads = 0
   for (let j = 0; j < count; ) {
@@ -82,7 +83,7 @@ async function writer() {
 
 async function reader() {
   const { keys, churnFrom } = workerData
-  const store = DataStore.open(file)
+  const store = DataStore.open(file, options)
   const seen = new Map()
   const held = []
   let reads = 0
@@ -116,7 +117,7 @@ async function reader() {
 }
 
 async function compactor() {
-  const store = DataStore.open(file)
+  const store = DataStore.open(file, options)
   let compactions = 0
   while (!stopped()) {
     if (compactions % 2 === 0) store.compact()
