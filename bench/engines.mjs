@@ -6,6 +6,10 @@
 // milliseconds of the timed part only; opening, data generation and
 // population are outside the clock unless the row is about them (reopen).
 //
+// The multi-process rows (i, j) span several processes, so their loops are
+// stamped with `stamp`, a system-wide monotonic clock (process.hrtime: the
+// same clock in every process), and the driver takes the span over them.
+//
 // Like-for-like choices (also printed with the results, see CALLS below):
 // - page cache = the write returns once the bytes are in the OS (no fsync);
 // - durable    = the write returns after an fsync/fdatasync of its data.
@@ -59,6 +63,18 @@ export const CALLS = {
     'classic-level': 'await put / getSync',
     'better-sqlite3': 'INSERT OR REPLACE (WAL, synchronous=OFF) / SELECT .pluck().get() (mmap_size=1GiB)',
   },
+  multiWrite: {
+    ours: 'each process: DataStore.open(path) (default: several processes, OS lock per append), then write(key, value) x its share (page cache)',
+    lmdb: 'each process: open({path}) of the same env, noSync:true, then db.putSync(key, value) x its share',
+    'classic-level': 'n/a (one process per db: LOCK file)',
+    'better-sqlite3': 'each process: WAL, synchronous=OFF, busy timeout 5 s (the default), then prepared INSERT OR REPLACE .run() (autocommit) x its share',
+  },
+  multiGet: {
+    ours: 'reader: DataStore.open(path) + store.read(key).bytes (each read checks the shared page, follows the writer); writer: DataStore.open(path).write(key, value)',
+    lmdb: 'reader: db.getBinaryFast(key) (lmdb-js keeps one read txn for a synchronous loop: one snapshot); writer: db.putSync(key, value); both noSync:true',
+    'classic-level': 'n/a (one process per db: LOCK file)',
+    'better-sqlite3': 'not run (it works, WAL + busy timeout, but its reader did under 100 k/s here while the writer ran: 1,000,000 gets take over 10 s per repetition)',
+  },
   reopen: {
     ours: 'DataStore.open(path) + read(key).bytes',
     lmdb: 'open({path}) + getBinaryFast(key)',
@@ -68,6 +84,9 @@ export const CALLS = {
 }
 
 // ---------------------------------------------------------------- the timed loop
+
+/** Now on a clock every process on this machine shares (CLOCK_MONOTONIC on Linux), in nanoseconds. */
+const stamp = () => Number(process.hrtime.bigint())
 
 /** Milliseconds for `op(i)`, i = 0 .. n-1: the one timed loop of every row. */
 function timed(n, op) {
@@ -94,13 +113,86 @@ async function timedAwait(n, op) {
 // - `batch(dir, keys, vals)` and `populate(dir, keys, vals)`, as their APIs differ;
 // - `reopener()` resolves to `(dir) => ({ get(key), close() })`, the open the reopen row times;
 // - `same(bytes, expected)` if a Buffer's `equals` does not compare what `get` returns.
+//
+// The multi-process rows take `barrier()` (resolves when the driver says go)
+// and return the `stamp`s of their loops; an engine whose puts are awaited
+// has no multi-process row (classic-level: one process per db).
+
+/** Writes of a writer that runs until told to stop, between two yields to the event loop. */
+const WRITER_CHUNK = 1000
 
 function rows(engine) {
   const name = engine.name
   const same = engine.same ?? ((bytes, expected) => bytes.equals(expected))
   const loop = (n, op) => (engine.awaitPut ? timedAwait(n, op) : timed(n, op))
+  const syncOnly = () => {
+    if (engine.awaitPut) throw new Error(`${name}: no multi-process rows`)
+  }
   return {
     name,
+    // (i) one of several processes writing its share of the keys, from the barrier on.
+    async putShared(dir, keys, vals, barrier) {
+      syncOnly()
+      const db = await engine.open(dir, 'cache')
+      await barrier()
+      const start = stamp()
+      const ms = timed(keys.length, (i) => db.put(keys[i], vals[i]))
+      const end = stamp()
+      await db.close()
+      return { start, end, ms }
+    },
+    // After (i), in a fresh process: how many of the keys are missing or wrong.
+    async verify(dir, keys, vals) {
+      const db = await engine.open(dir, 'read')
+      let missing = 0
+      let wrong = 0
+      for (let i = 0; i < keys.length; i++) {
+        const b = db.get(keys[i])
+        if (b === undefined || b === null) missing++
+        else if (!same(b, vals[i])) wrong++
+      }
+      await db.close()
+      return { missing, wrong }
+    },
+    // (j) the reader: row (c)'s gets, while another process writes.
+    async getsShared(dir, keys, vals, idx, warm, barrier) {
+      syncOnly()
+      const db = await engine.open(dir, 'cache')
+      if (!same(db.get(keys[7]), vals[7])) throw new Error(`${name}: wrong value read back`)
+      let acc = 0
+      const get = (i) => {
+        acc += db.get(keys[idx[i]])[0]
+      }
+      await barrier()
+      timed(warm, get)
+      const start = stamp()
+      const ms = timed(idx.length, get)
+      const end = stamp()
+      await db.close()
+      return { start, end, ms, acc }
+    },
+    // (j) the writer: new keys `w-<i>` until `stopped()`, yielding every WRITER_CHUNK
+    // writes (so the driver's stop is seen); `started()` once the first chunk is in.
+    // Returns [stamp, writes so far] after each chunk.
+    async writeUntil(dir, vals, barrier, started, stopped) {
+      syncOnly()
+      const db = await engine.open(dir, 'cache')
+      const n = vals.length
+      await barrier()
+      const marks = [[stamp(), 0]]
+      let done = 0
+      while (!stopped()) {
+        const from = done
+        timed(WRITER_CHUNK, (i) => db.put('w-' + (from + i), vals[(from + i) % n]))
+        done += WRITER_CHUNK
+        marks.push([stamp(), done])
+        if (marks.length === 2) started()
+        await new Promise(setImmediate)
+      }
+      if (!same(db.get('w-' + (done - 1)), vals[(done - 1) % n])) throw new Error(`${name}: wrong value read back after writing`)
+      await db.close()
+      return marks
+    },
     async put(dir, keys, vals, durable) {
       const db = await engine.open(dir, durable ? 'durable' : 'cache')
       const ms = await loop(keys.length, (i) => db.put(keys[i], vals[i]))
@@ -179,45 +271,59 @@ async function loadOurs() {
   return import('../lib/index.mjs')
 }
 
-const ours = rows({
-  name: 'ours',
-  async open(dir, mode) {
-    const { DataStore } = await loadOurs()
-    const s = DataStore.open(path.join(dir, 'store.bin'), mode === 'durable' ? { durable: true } : undefined)
-    return { put: (k, v) => s.write(k, v), get: (k) => s.read(k)?.bytes, close: () => s.close() }
-  },
-  async openAsync(dir, durable) {
-    const { AsyncDataStore } = await loadOurs()
-    const s = await AsyncDataStore.open(path.join(dir, 'store.bin'), { durable })
-    return { put: (k, v) => s.write(k, v), settled: () => {}, close: () => s.close() }
-  },
-  async batch(dir, keys, vals) {
-    const { DataStore } = await loadOurs()
-    const s = DataStore.open(path.join(dir, 'store.bin'))
-    const pairs = keys.map((k, i) => [k, vals[i]])
-    const ms = timed(1, () => s.batchWrite(pairs))
-    s.close()
-    return ms
-  },
-  async populate(dir, keys, vals) {
-    const { DataStore } = await loadOurs()
-    const s = DataStore.open(path.join(dir, 'store.bin'))
-    for (let i = 0; i < keys.length; i += 100_000) {
-      const end = Math.min(keys.length, i + 100_000)
-      const pairs = []
-      for (let j = i; j < end; j++) pairs.push([keys[j], vals[j]])
-      s.batchWrite(pairs)
-    }
-    s.close()
-  },
-  async reopener() {
-    const { DataStore } = await loadOurs()
-    return (dir) => {
-      const s = DataStore.open(path.join(dir, 'store.bin'))
-      return { get: (k) => s.read(k).bytes, close: () => s.close() }
-    }
-  },
-})
+/**
+ * Our engine, opened with `base` options besides the row's own: `ours` is the
+ * default open (any number of processes, a shared page, an OS lock per
+ * append), `ours-exclusive` the single-process open ({exclusive: true}).
+ */
+function oursEngine(name, base) {
+  const options = (own) => {
+    const o = { ...base, ...own }
+    return Object.keys(o).length ? o : undefined
+  }
+  return rows({
+    name,
+    async open(dir, mode) {
+      const { DataStore } = await loadOurs()
+      const s = DataStore.open(path.join(dir, 'store.bin'), options(mode === 'durable' ? { durable: true } : {}))
+      return { put: (k, v) => s.write(k, v), get: (k) => s.read(k)?.bytes, close: () => s.close() }
+    },
+    async openAsync(dir, durable) {
+      const { AsyncDataStore } = await loadOurs()
+      const s = await AsyncDataStore.open(path.join(dir, 'store.bin'), options({ durable }))
+      return { put: (k, v) => s.write(k, v), settled: () => {}, close: () => s.close() }
+    },
+    async batch(dir, keys, vals) {
+      const { DataStore } = await loadOurs()
+      const s = DataStore.open(path.join(dir, 'store.bin'), options({}))
+      const pairs = keys.map((k, i) => [k, vals[i]])
+      const ms = timed(1, () => s.batchWrite(pairs))
+      s.close()
+      return ms
+    },
+    async populate(dir, keys, vals) {
+      const { DataStore } = await loadOurs()
+      const s = DataStore.open(path.join(dir, 'store.bin'), options({}))
+      for (let i = 0; i < keys.length; i += 100_000) {
+        const end = Math.min(keys.length, i + 100_000)
+        const pairs = []
+        for (let j = i; j < end; j++) pairs.push([keys[j], vals[j]])
+        s.batchWrite(pairs)
+      }
+      s.close()
+    },
+    async reopener() {
+      const { DataStore } = await loadOurs()
+      return (dir) => {
+        const s = DataStore.open(path.join(dir, 'store.bin'), options({}))
+        return { get: (k) => s.read(k).bytes, close: () => s.close() }
+      }
+    },
+  })
+}
+
+const ours = oursEngine('ours', {})
+const oursExclusive = oursEngine('ours-exclusive', { exclusive: true })
 
 // ---------------------------------------------------------------- lmdb
 
@@ -384,8 +490,11 @@ const sqlite = rows({
   },
 })
 
-export const ENGINES = { ours, lmdb, 'classic-level': level, 'better-sqlite3': sqlite }
+export const ENGINES = { ours, 'ours-exclusive': oursExclusive, lmdb, 'classic-level': level, 'better-sqlite3': sqlite }
 export const PEERS = ['lmdb', 'classic-level', 'better-sqlite3']
+/** Ours opened with {exclusive: true}: measured beside ours in the rows marked `exclusive` (bench/run.mjs). */
+export const EXCLUSIVE = 'ours-exclusive'
+export const EXCLUSIVE_CALLS = 'the same calls as ours, on a store opened with {exclusive: true} (single-process mode: no shared page, no lock per write)'
 
 /** Bytes the files under `dir` take: apparent (st_size) and allocated (st_blocks * 512). */
 export function diskUsage(dir) {

@@ -10,6 +10,15 @@
 // background noise hits all of them alike. Ratios are ours / peer for rates
 // and peer / ours for times and sizes: > 1 always means we are better.
 //
+// Multi-process support: rows (a) page cache, (a) async durable, (b), (c),
+// (d) and (h) also run ours opened with {exclusive: true} (single-process
+// mode), beside the default open in each repetition: the column
+// default/exclusive is what several-process support costs a single process.
+// Rows (i) and (j) run several processes on one store (ours in its default
+// open, lmdb on one env; classic-level cannot): the driver starts them, each
+// opens the store and waits at a barrier (a `go` line on its stdin), and
+// their loops are stamped on a clock all processes share (process.hrtime).
+//
 // Writes bench/results.json, bench/results.md and bench/ratios.svg
 // (`node bench/run.mjs --render` rewrites the last two from the first).
 //
@@ -24,6 +33,12 @@
 //                         fresh process; prints the peaks, records them in
 //                         results.json and results.md (not the README), ~1 min
 //                         with BENCH_REPS=1
+//   BENCH_ONLY=multi      run only what multi-process support costs and gives (also
+//                         `--only=multi`): ours against ours opened {exclusive: true}
+//                         in rows (a) page cache, (a) async durable, (b), (c), (d), (h),
+//                         and rows (i) 4 processes writing, (j) gets while another
+//                         process writes; prints them with their targets, writes no
+//                         file (~1 min with BENCH_REPS=3; BENCH_QUICK=1 for less)
 //   BENCH_STREAM_MIB=1024 stream length of those rows (the target stays 64 MiB)
 //   BENCH_LIB=<path>      the package build the stream rows load (default lib/index.mjs),
 //                         e.g. an older build, to measure a before/after
@@ -33,7 +48,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CALLS, PEERS } from './engines.mjs'
+import { CALLS, EXCLUSIVE, EXCLUSIVE_CALLS, PEERS } from './engines.mjs'
 import { STREAM_KINDS } from './streams.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -51,6 +66,9 @@ const LARGE = QUICK ? 20 : 200
 const LARGE_PASSES = 10
 const N_BIG = QUICK ? 100_000 : 1_000_000
 const ENGINE_NAMES = ['ours', ...PEERS]
+const PROCS = 4 // writer processes of row (i), N / PROCS keys each
+// Engines that open one store from several processes (classic-level cannot: LOCK file).
+const MULTI_ENGINES = ['ours', 'lmdb', 'better-sqlite3']
 const MiB = 1024 * 1024
 const STREAM_MIB = Number(process.env.BENCH_STREAM_MIB || (QUICK ? 64 : 1024))
 const STREAM_CHUNK = 64 * 1024
@@ -59,40 +77,136 @@ const ONLY = (process.env.BENCH_ONLY || process.argv.find((a) => a.startsWith('-
   .split(',')
   .filter(Boolean)
 for (const o of ONLY) {
-  if (o !== 'streams') {
-    console.error(`bench: unknown row group '${o}' in BENCH_ONLY / --only (known: streams)`)
+  if (o !== 'streams' && o !== 'multi') {
+    console.error(`bench: unknown row group '${o}' in BENCH_ONLY / --only (known: streams, multi)`)
     process.exit(2)
   }
 }
+if (ONLY.length > 1) {
+  console.error('bench: BENCH_ONLY / --only takes one row group (streams or multi)')
+  process.exit(2)
+}
+/** BENCH_ONLY=multi: only the exclusive comparison and rows (i), (j). */
+const MULTI_ONLY = ONLY.includes('multi')
 
 const log = (msg) => process.stderr.write(`[bench ${((performance.now() - started) / 1e3).toFixed(0).padStart(3)}s] ${msg}\n`)
 
 // ------------------------------------------------------------------ tasks
 
-function runWorker(task, { timeoutMs = 300_000, nodeArgs = [] } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, path.join(here, 'worker.mjs'), JSON.stringify(task)], {
-      cwd: repo,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (err += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+function runWorker(task, opts) {
+  return spawnWorker(task, opts).result
+}
+
+/**
+ * A worker process: `result` resolves to its last stdout line, parsed. With
+ * `talk`, its stdin is a pipe: `send(line)` writes a line to it and
+ * `until(line)` resolves once it has printed that line (the multi-process
+ * rows' barrier, see bench/worker.mjs).
+ */
+function spawnWorker(task, { timeoutMs = 300_000, nodeArgs = [], talk = false } = {}) {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(here, 'worker.mjs'), JSON.stringify(task)], {
+    cwd: repo,
+    stdio: [talk ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  let waits = []
+  const check = () => {
+    const lines = out.split('\n').slice(0, -1)
+    waits = waits.filter((w) => (lines.includes(w.line) ? (w.resolve(), false) : true))
+  }
+  child.stdout.on('data', (d) => {
+    out += d
+    check()
+  })
+  child.stderr.on('data', (d) => (err += d))
+  child.stdin?.on('error', () => {}) // a worker that died: its exit says why
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const result = new Promise((resolve, reject) => {
     child.on('close', (code, signal) => {
       clearTimeout(timer)
+      const failed = (e) => {
+        for (const w of waits) w.reject(e)
+        waits = []
+        reject(e)
+      }
       if (code === 0) {
         try {
           resolve(JSON.parse(out.trim().split('\n').pop()))
         } catch (e) {
-          reject(new Error(`${task.op}/${task.engine}: bad output ${out}`))
+          failed(new Error(`${task.op}/${task.engine}: bad output ${out}`))
         }
       } else {
-        reject(new Error(`${task.op}/${task.engine} failed (${signal || code}): ${err.trim()}`))
+        failed(new Error(`${task.op}/${task.engine} failed (${signal || code}): ${err.trim()}`))
       }
+      for (const w of waits) w.reject(new Error(`${task.op}/${task.engine} exited before printing '${w.line}'`))
     })
   })
+  result.catch(() => {}) // awaited by the caller; a failure before then must not be unhandled
+  return {
+    result,
+    until: (line) =>
+      new Promise((resolve, reject) => {
+        waits.push({ line, resolve, reject })
+        check()
+      }),
+    send: (line) => child.stdin.write(line + '\n'),
+    kill: () => child.kill('SIGKILL'),
+  }
+}
+
+/**
+ * Row (i): PROCS processes each open the store, wait at the barrier, then
+ * write their N / PROCS keys; the figure is all the keys over the span from
+ * the first process's start to the last one's end. Then a fresh process
+ * checks every key (outside the clock).
+ */
+async function runPutShared(task) {
+  const ws = Array.from({ length: task.procs }, (_, part) => spawnWorker({ ...task, op: 'putShared', part }, { talk: true }))
+  let rs
+  try {
+    await Promise.all(ws.map((w) => w.until('ready')))
+    for (const w of ws) w.send('go')
+    rs = await Promise.all(ws.map((w) => w.result))
+  } catch (e) {
+    for (const w of ws) w.kill()
+    throw e
+  }
+  const ms = (Math.max(...rs.map((r) => r.end)) - Math.min(...rs.map((r) => r.start))) / 1e6
+  const v = await runWorker({ op: 'verify', engine: task.engine, dir: task.dir, n: task.n })
+  return {
+    ms,
+    opsPerSec: (task.n / ms) * 1e3,
+    processMs: rs.map((r) => r.ms),
+    missing: v.missing,
+    wrong: v.wrong,
+    failed: v.missing || v.wrong ? `${fmtInt(v.missing)} keys missing and ${fmtInt(v.wrong)} wrong of ${fmtInt(task.n)} after ${task.procs} processes wrote them` : undefined,
+  }
+}
+
+/**
+ * Row (j): a store of N keys (populated first, untimed); a writer process
+ * starts writing new keys, and once its first writes are in, a reader
+ * process does row (c)'s gets; the writer stops when the reader is done.
+ */
+async function runGetsWhileWriting(task) {
+  await runWorker({ op: 'populate', engine: task.engine, dir: task.dir, n: task.n })
+  const w = spawnWorker({ ...task, op: 'writeShared' }, { talk: true })
+  const r = spawnWorker({ ...task, op: 'getsShared' }, { talk: true })
+  try {
+    await Promise.all([w.until('ready'), r.until('ready')])
+    w.send('go')
+    await w.until('writing')
+    r.send('go')
+    const rr = await r.result
+    w.send(`stop ${rr.start} ${rr.end}`)
+    const wr = await w.result
+    return { ...rr, writer: wr }
+  } catch (e) {
+    w.kill()
+    r.kill()
+    throw e
+  }
 }
 
 function median(xs) {
@@ -104,20 +218,40 @@ function median(xs) {
 
 // ------------------------------------------------------------------ rows
 
+// `exclusive`: ours is also measured opened with {exclusive: true}, right
+// beside the default open in each repetition (which goes first alternates).
 const ROWS = [
-  { id: 'putCache', label: `(a) single put, page cache (${fmtInt(N)} keys)`, unit: 'ops/s', better: 'higher', calls: CALLS.putCache },
+  { id: 'putCache', label: `(a) single put, page cache (${fmtInt(N)} keys)`, unit: 'ops/s', better: 'higher', calls: CALLS.putCache, exclusive: true },
   { id: 'putDurable', label: `(a) single put, durable: fsync per write (${fmtInt(N_DURABLE)} keys)`, unit: 'ops/s', better: 'higher', calls: CALLS.putDurable },
-  { id: 'asyncDurable', label: `(a) async puts, group commit, durable (${fmtInt(N_ASYNC)} at once)`, unit: 'ops/s', better: 'higher', calls: CALLS.asyncDurable },
-  { id: 'batch', label: `(b) one batch of ${fmtInt(N)} puts`, unit: 'ops/s', better: 'higher', calls: CALLS.batch },
-  { id: 'get', label: `(c) random get of a 64-byte value (${fmtInt(GETS)} gets)`, unit: 'ops/s', better: 'higher', calls: CALLS.get },
-  { id: 'getAbsent', label: `(d) get of an absent key (${fmtInt(GETS)} gets)`, unit: 'ops/s', better: 'higher', calls: CALLS.get },
+  { id: 'asyncDurable', label: `(a) async puts, group commit, durable (${fmtInt(N_ASYNC)} at once)`, unit: 'ops/s', better: 'higher', calls: CALLS.asyncDurable, exclusive: true },
+  { id: 'batch', label: `(b) one batch of ${fmtInt(N)} puts`, unit: 'ops/s', better: 'higher', calls: CALLS.batch, exclusive: true },
+  { id: 'get', label: `(c) random get of a 64-byte value (${fmtInt(GETS)} gets)`, unit: 'ops/s', better: 'higher', calls: CALLS.get, exclusive: true },
+  { id: 'getAbsent', label: `(d) get of an absent key (${fmtInt(GETS)} gets)`, unit: 'ops/s', better: 'higher', calls: CALLS.get, exclusive: true },
   { id: 'largeWrite', label: `(e) write ${LARGE} values of 1 MiB, page cache`, unit: 'MB/s', better: 'higher', calls: CALLS.large },
   { id: 'largeRead', label: `(e) read back ${LARGE} values of 1 MiB (x${LARGE_PASSES}; first+last byte touched)`, unit: 'MB/s', better: 'higher', calls: CALLS.large },
   { id: 'reopen100k', label: `(f) close, reopen, first get: ${fmtInt(N)} keys`, unit: 'ms', better: 'lower', calls: CALLS.reopen },
   { id: 'reopen1m', label: `(f) close, reopen, first get: ${fmtInt(N_BIG)} keys`, unit: 'ms', better: 'lower', calls: CALLS.reopen },
   { id: 'disk', label: `(g) bytes on disk per entry (${fmtInt(N)} x 64 B values, after close)`, unit: 'B', better: 'lower', calls: CALLS.batch },
-  { id: 'asyncCache', label: `(h) ${fmtInt(N_ASYNC)} concurrent async puts, page cache`, unit: 'ops/s', better: 'higher', calls: CALLS.asyncCache },
+  { id: 'asyncCache', label: `(h) ${fmtInt(N_ASYNC)} concurrent async puts, page cache`, unit: 'ops/s', better: 'higher', calls: CALLS.asyncCache, exclusive: true },
+  {
+    id: 'multiWrite',
+    label: `(i) ${PROCS} processes writing ${fmtInt(N / PROCS)} keys each concurrently, page cache`,
+    unit: 'ops/s',
+    better: 'higher',
+    calls: CALLS.multiWrite,
+    multi: MULTI_ENGINES,
+  },
+  {
+    id: 'multiGet',
+    label: `(j) random get in one process while another writes (${fmtInt(GETS)} gets)`,
+    unit: 'ops/s',
+    better: 'higher',
+    calls: CALLS.multiGet,
+    multi: ['ours', 'lmdb'], // better-sqlite3 not run: see CALLS.multiGet
+  },
 ]
+/** The rows BENCH_ONLY=multi runs. */
+const MULTI_ROWS = ROWS.filter((r) => r.exclusive || r.multi).map((r) => r.id)
 
 // ------------------------------------------------------------------ formatting
 
@@ -167,10 +301,20 @@ async function main() {
   }
   const root = fs.mkdtempSync(path.join(process.env.BENCH_DIR || os.tmpdir(), 'srd-bench-'))
   const loadBefore = os.loadavg()
-  log(`temp dir ${root}; ${REPS} repetitions; ${os.cpus().length} CPUs; load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`)
-  const samples = Object.fromEntries(ROWS.map((r) => [r.id, Object.fromEntries(ENGINE_NAMES.map((e) => [e, []]))]))
+  log(`temp dir ${root}; ${REPS} repetitions; ${os.cpus().length} CPUs; load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}${MULTI_ONLY ? `; only ${MULTI_ROWS.join(', ')}` : ''}`)
+  const samples = Object.fromEntries(ROWS.map((r) => [r.id, Object.fromEntries([...ENGINE_NAMES, EXCLUSIVE].map((e) => [e, []]))]))
   const perEngine = () => Object.fromEntries(ENGINE_NAMES.map((e) => [e, []]))
   const extra = { largeReadUsPerValue: perEngine(), firstPassUs: perEngine(), warmLargeUs: perEngine(), warmSmallUs: perEngine(), copyUs: perEngine(), diskApparent: {} }
+  const multi = { processMs: perEngine(), writerPerSec: perEngine(), writerPerSecAll: perEngine(), failures: [] }
+  // The engines of a row in repetition `rep`: ours and ours {exclusive: true}
+  // side by side (alternating which goes first) where the row compares them.
+  const enginesOf = (rowId, rep) => {
+    const row = ROWS.find((r) => r.id === rowId)
+    if (row.multi) return row.multi
+    if (!row.exclusive) return ENGINE_NAMES
+    const pair = rep % 2 ? ['ours', EXCLUSIVE] : [EXCLUSIVE, 'ours']
+    return MULTI_ONLY ? pair : [...pair, ...PEERS]
+  }
   const floors = { lmdbUs: [], levelUs: [], readUs: [], touchUs: [], locateUs: [], asyncMs: [] }
   const timings = {}
   let seq = 0
@@ -180,7 +324,7 @@ async function main() {
     // Stores reopened by (f), populated once (not timed).
     let t = performance.now()
     const reopenDirs = {}
-    for (const [tag, n] of [['100k', N], ['1m', N_BIG]]) {
+    for (const [tag, n] of MULTI_ONLY ? [] : [['100k', N], ['1m', N_BIG]]) {
       reopenDirs[tag] = {}
       for (const engine of ENGINE_NAMES) {
         const dir = path.join(root, `reopen-${tag}-${engine}`)
@@ -193,48 +337,51 @@ async function main() {
 
     t = performance.now()
     for (let rep = 1; rep <= REPS; rep++) {
-      const step = async (rowId, engine, task, pick) => {
-        const r = await runWorker({ engine, ...task })
+      // `run` runs the task (one worker; the multi-process rows pass their own).
+      const step = async (rowId, engine, task, pick, run = runWorker) => {
+        const r = await run({ engine, ...task })
         const v = pick(r)
         for (const [id, x] of Object.entries(v)) samples[id][engine].push(x)
         log(`rep ${rep}/${REPS} ${task.op.padEnd(8)} ${engine.padEnd(14)} ${Object.entries(v).map(([id, x]) => `${id} ${fmtValue(x, ROWS.find((r) => r.id === id).unit)}`).join(', ')}`)
         return r
       }
-      for (const engine of ENGINE_NAMES) {
+      for (const engine of enginesOf('putCache', rep)) {
         await step('putCache', engine, { op: 'put', dir: fresh('put', engine), n: N, durable: false }, (r) => ({ putCache: r.opsPerSec }))
       }
-      for (const engine of ENGINE_NAMES) {
+      for (const engine of MULTI_ONLY ? [] : ENGINE_NAMES) {
         await step('putDurable', engine, { op: 'put', dir: fresh('durable', engine), n: N_DURABLE, durable: true }, (r) => ({ putDurable: r.opsPerSec }))
       }
-      for (const engine of ENGINE_NAMES) {
+      for (const engine of enginesOf('asyncDurable', rep)) {
         if (engine === 'better-sqlite3') continue
         await step('asyncDurable', engine, { op: 'asyncPut', dir: fresh('async-durable', engine), n: N_ASYNC, durable: true }, (r) => ({ asyncDurable: r.opsPerSec }))
       }
-      for (const engine of ENGINE_NAMES) {
+      for (const engine of enginesOf('asyncCache', rep)) {
         if (engine === 'better-sqlite3') continue
         await step('asyncCache', engine, { op: 'asyncPut', dir: fresh('async', engine), n: N_ASYNC, durable: false }, (r) => ({ asyncCache: r.opsPerSec }))
       }
-      {
+      if (!MULTI_ONLY) {
         const r = await runWorker({ op: 'asyncFloor', engine: 'ours', dir: fresh('async-floor', 'ours'), n: N_ASYNC })
         floors.asyncMs.push(r.ms)
         log(`rep ${rep}/${REPS} floor    async: a Promise per write + Promise.all, no store: ${sig(r.ms)} ms`)
       }
-      for (const engine of ENGINE_NAMES) {
-        const r = await step('batch', engine, { op: 'batch', dir: fresh('batch', engine), n: N }, (r) => ({ batch: r.opsPerSec, disk: r.bytesPerEntry }))
-        extra.diskApparent[engine] = r.apparentPerEntry
+      for (const engine of enginesOf('batch', rep)) {
+        // The disk row is the default open's (the exclusive store only lacks the 4 KiB .shm page).
+        const pick = engine === EXCLUSIVE ? (r) => ({ batch: r.opsPerSec }) : (r) => ({ batch: r.opsPerSec, disk: r.bytesPerEntry })
+        const r = await step('batch', engine, { op: 'batch', dir: fresh('batch', engine), n: N }, pick)
+        if (engine !== EXCLUSIVE) extra.diskApparent[engine] = r.apparentPerEntry
       }
-      for (const engine of ENGINE_NAMES) {
+      for (const engine of enginesOf('get', rep)) {
         await step('get', engine, { op: 'reads', dir: fresh('reads', engine), n: N, gets: GETS, warm: Math.min(N, GETS / 10) }, (r) => ({
           get: r.getOpsPerSec,
           getAbsent: r.absentOpsPerSec,
         }))
       }
-      {
+      if (!MULTI_ONLY) {
         const r = await runWorker({ op: 'getFloor', engine: 'ours', dir: fresh('get-floor', 'ours'), n: N, gets: GETS, warm: Math.min(N, GETS / 10) })
         for (const k of ['lmdbUs', 'levelUs', 'readUs', 'touchUs', 'locateUs']) floors[k].push(r[k])
         log(`rep ${rep}/${REPS} floor    get, one process: lmdb ${sig(r.lmdbUs)} us, classic-level ${sig(r.levelUs)} us, ours ${sig(r.readUs)} us, locate + touch ${sig(r.touchUs)} us, locate ${sig(r.locateUs)} us`)
       }
-      for (const engine of ENGINE_NAMES) {
+      for (const engine of MULTI_ONLY ? [] : ENGINE_NAMES) {
         const r = await step('large', engine, { op: 'large', dir: fresh('large', engine), count: LARGE, passes: LARGE_PASSES }, (r) => ({
           largeWrite: r.writeMBps,
           largeRead: r.readMBps,
@@ -245,10 +392,25 @@ async function main() {
         extra.warmSmallUs[engine].push(r.warmUsPerSmallValue)
         extra.copyUs[engine].push(r.copyUsPerValue)
       }
-      for (const [tag, n, rowId] of [['100k', N, 'reopen100k'], ['1m', N_BIG, 'reopen1m']]) {
+      for (const [tag, n, rowId] of MULTI_ONLY ? [] : [['100k', N, 'reopen100k'], ['1m', N_BIG, 'reopen1m']]) {
         for (const engine of ENGINE_NAMES) {
           await step(rowId, engine, { op: 'reopen', dir: reopenDirs[tag][engine], key: `key-${n >> 1}` }, (r) => ({ [rowId]: r.ms }))
         }
+      }
+      for (const engine of enginesOf('multiWrite', rep)) {
+        const r = await step('multiWrite', engine, { op: 'putShared', dir: fresh('multi-put', engine), n: N, procs: PROCS }, (r) => ({ multiWrite: r.opsPerSec }), runPutShared)
+        multi.processMs[engine].push(r.processMs)
+        if (r.failed) {
+          multi.failures.push({ row: 'multiWrite', engine, rep, message: r.failed })
+          log(`rep ${rep}/${REPS} FAILED   multiWrite ${engine}: ${r.failed}`)
+        }
+      }
+      for (const engine of enginesOf('multiGet', rep)) {
+        const task = { op: 'getsShared', dir: fresh('multi-get', engine), n: N, gets: GETS, warm: Math.min(N, GETS / 10) }
+        const r = await step('multiGet', engine, task, (r) => ({ multiGet: r.getOpsPerSec }), runGetsWhileWriting)
+        multi.writerPerSec[engine].push(r.writer.writesPerSecDuring)
+        multi.writerPerSecAll[engine].push(r.writer.writesPerSec)
+        log(`rep ${rep}/${REPS}          multiGet ${engine}: the writer wrote ${fmtValue(r.writer.writesPerSecDuring, 'ops/s')} during the gets (${fmtInt(r.writer.writes)} writes in all)`)
       }
       // Only the newest batch store is kept per engine (disk row); the rest goes.
       for (const e of fs.readdirSync(root)) {
@@ -256,6 +418,16 @@ async function main() {
       }
     }
     timings.nodeRowsS = (performance.now() - t) / 1e3
+
+    if (MULTI_ONLY) {
+      const rows = aggregateRows(samples, multi).filter((r) => MULTI_ROWS.includes(r.id))
+      const byId = Object.fromEntries(rows.map((r) => [r.id, r]))
+      const result = { reps: REPS, rows, multi: multiSummary(multi), targets: multiTargets(byId), machine: { loadavgBefore: loadBefore, loadavgAfter: os.loadavg() } }
+      process.stdout.write(multiReport(result))
+      log(`done in ${((performance.now() - started) / 1e3).toFixed(0)} s (no file written)`)
+      if (multi.failures.length) process.exitCode = 1
+      return
+    }
 
     // Memory: RSS of our index at N_BIG keys, in a fresh process.
     t = performance.now()
@@ -291,18 +463,12 @@ async function main() {
     timings.rustS = (performance.now() - t) / 1e3
 
     // ---- aggregate
-    const rows = ROWS.map((row) => {
-      const values = {}
-      const ratios = {}
-      for (const e of ENGINE_NAMES) values[e] = median(samples[row.id][e])
-      for (const p of PEERS) ratios[p] = ratioOf(row, values.ours, values[p])
-      return { ...row, values, ratios, samples: samples[row.id] }
-    })
+    const rows = aggregateRows(samples, multi)
     const byId = Object.fromEntries(rows.map((r) => [r.id, r]))
     const med = (m) => Object.fromEntries(ENGINE_NAMES.map((e) => [e, median(m[e])]))
     const largeReadUs = med(extra.largeReadUsPerValue)
     const readSize = { firstPassUs1MiB: med(extra.firstPassUs), warmUs1MiB: med(extra.warmLargeUs), warmUs64B: med(extra.warmSmallUs), copyUs1MiB: median(Object.values(extra.copyUs).flat()) }
-    const targets = [...evaluateTargets(byId, memory, rust, readSize), ...streamTargets(streams)]
+    const targets = [...evaluateTargets(byId, memory, rust, readSize), ...multiTargets(byId), ...streamTargets(streams)]
     const bounds = boundsOf(byId, floors)
     const durationS = (performance.now() - started) / 1e3
     const loadAfter = os.loadavg()
@@ -327,6 +493,7 @@ async function main() {
       largeReadUsPerValue: largeReadUs,
       readTimeBySize: readSize,
       diskApparentPerEntry: extra.diskApparent,
+      multi: multiSummary(multi),
       memory,
       streams,
       rust,
@@ -339,9 +506,112 @@ async function main() {
     writeReports(result)
     process.stdout.write(textReport(result))
     log(`wrote bench/results.json, bench/results.md, bench/ratios.svg in ${durationS.toFixed(0)} s`)
+    if (multi.failures.length) {
+      log(`FAILED: ${multi.failures.map((f) => `${f.row} ${f.engine} rep ${f.rep}: ${f.message}`).join('; ')}`)
+      process.exitCode = 1
+    }
   } finally {
     fs.rmSync(root, { recursive: true, force: true })
   }
+}
+
+/**
+ * Each row's medians (ours {exclusive: true} too, where measured), its ratios
+ * to the peers, ours default / exclusive, and the engines whose run of the
+ * row failed its check (their figure is dropped).
+ */
+function aggregateRows(samples, multi) {
+  return ROWS.map((row) => {
+    const values = {}
+    const ratios = {}
+    const failed = {}
+    for (const f of multi.failures) if (f.row === row.id) failed[f.engine] = f.message
+    for (const e of [...ENGINE_NAMES, ...(row.exclusive ? [EXCLUSIVE] : [])]) values[e] = failed[e] ? null : median(samples[row.id][e])
+    for (const p of PEERS) ratios[p] = ratioOf(row, values.ours, values[p])
+    const extra = row.exclusive ? { exclusiveRatio: ratioOf(row, values.ours, values[EXCLUSIVE]) } : {}
+    const samplesOf = Object.fromEntries(Object.entries(samples[row.id]).filter(([e]) => e !== EXCLUSIVE || row.exclusive))
+    return { ...row, values, ratios, ...extra, ...(Object.keys(failed).length ? { failed } : {}), samples: samplesOf }
+  })
+}
+
+// ------------------------------------------------------------------ multi-process rows
+
+/** Medians of what rows (i) and (j) record beside their figures. */
+function multiSummary(multi) {
+  const med = (m, f = (x) => x) => Object.fromEntries(MULTI_ENGINES.filter((e) => m[e].length).map((e) => [e, median(m[e].map(f))]))
+  return {
+    procs: PROCS,
+    keysPerProcess: N / PROCS,
+    processMs: med(multi.processMs, (ms) => median(ms)),
+    writerPerSec: med(multi.writerPerSec),
+    writerPerSecAll: med(multi.writerPerSecAll),
+    failures: multi.failures,
+  }
+}
+
+/** Targets of multi-process support: default open >= 0.9x of {exclusive: true}; rows (i), (j) ahead of lmdb. */
+function multiTargets(byId) {
+  const T = []
+  for (const row of Object.values(byId)) {
+    if (!row.exclusive) continue
+    const r = row.exclusiveRatio
+    T.push({
+      key: `${row.id}/exclusive`,
+      text: `${row.label}: default open (several processes) vs {exclusive: true}`,
+      required: '>= 0.9x',
+      actual: `${fmtRatio(r)} (${fmtValue(row.values.ours, row.unit)} vs ${fmtValue(row.values[EXCLUSIVE], row.unit)})`,
+      met: r !== null && r >= 0.9,
+      value: r,
+    })
+  }
+  for (const [id, text] of [
+    ['multiWrite', `${PROCS} processes writing concurrently vs lmdb (putSync, noSync:true, one env)`],
+    ['multiGet', 'random get while another process writes vs lmdb getBinaryFast'],
+  ]) {
+    if (!byId[id]) continue
+    const v = byId[id].ratios.lmdb
+    T.push({ key: `${id}/lmdb`, text, required: '>= 1x', actual: fmtRatio(v), met: v !== null && v >= 1, value: v })
+  }
+  return T
+}
+
+/** What rows (i) and (j) show beside their figures, as sentences (for both reports). */
+function multiText(result) {
+  const m = result.multi
+  if (!m) return []
+  const ms = (x) => `${sig(x)} ms`
+  const L = [
+    `(i): ${m.procs} processes each open the store, wait at a barrier (a \`go\` line from the driver), then write ${fmtInt(m.keysPerProcess)} distinct keys; the figure is all the keys over the span from the first process's start to the last one's end (a clock all processes share); ` +
+      `each process's own write loop took (median) ${Object.entries(m.processMs).map(([e, x]) => `${e} ${ms(x)}`).join(', ')}. ` +
+      `After each run a fresh process reads every key back (not timed)` +
+      (m.failures.length ? `: **FAILED** ${m.failures.map((f) => `${f.engine} (rep ${f.rep}): ${f.message}`).join('; ')}.` : ': all present and equal.'),
+    `(j): a writer process writes new keys (\`w-<i>\`, 64-byte values, one per write) from before the reader starts until it ends; the reader does row (c)'s gets in the store of ${fmtInt(N)} keys. ` +
+      `The writer's rate during the reader's timed gets (median): ${Object.entries(m.writerPerSec).map(([e, x]) => `${e} ${fmtValue(x, 'ops/s')}`).join(', ')}; ` +
+      'every write the reader sees is one more entry its reads follow (ours: each read checks the shared page and indexes what was appended since), ' +
+      "while lmdb-js's reader stays on one snapshot for a synchronous loop.",
+  ]
+  return L
+}
+
+/** BENCH_ONLY=multi: the rows it ran, the sentences on rows (i) and (j), the targets. */
+function multiReport(result) {
+  const lines = ['']
+  const { head, body } = tableRows(result)
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => String(b[i]).length)))
+  const fmt = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ')
+  lines.push(`multi-process rows and ours default vs {exclusive: true}: median of ${result.reps}; load average before/after ${result.machine.loadavgBefore.map((x) => x.toFixed(2)).join(' ')} / ${result.machine.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}`)
+  lines.push('')
+  lines.push(fmt(head))
+  lines.push(widths.map((w) => '-'.repeat(w)).join('  '))
+  for (const b of body) lines.push(fmt(b))
+  lines.push('')
+  for (const t of multiText(result)) lines.push(t.replace(/`|\*\*/g, ''))
+  lines.push(`ours (exclusive): ${EXCLUSIVE_CALLS}`)
+  lines.push('')
+  lines.push('Targets:')
+  for (const t of result.targets) lines.push(`  [${t.met ? 'met ' : 'MISS'}] ${t.text}: ${t.actual} (required ${t.required})`)
+  lines.push('')
+  return lines.join('\n')
 }
 
 // ------------------------------------------------------------------ stream memory
@@ -656,13 +926,16 @@ function boundsText(b, us) {
 
 // ------------------------------------------------------------------ reports
 
+// The exclusive columns go last, so the README's headline keeps its columns.
 function tableRows(result) {
-  const head = ['row', 'unit', ...ENGINE_NAMES, ...PEERS.map((p) => `ours/${p}`)]
+  const head = ['row', 'unit', ...ENGINE_NAMES, ...PEERS.map((p) => `ours/${p}`), 'ours (exclusive)', 'default/exclusive']
   const body = result.rows.map((r) => [
     r.label,
     r.better === 'higher' ? `${r.unit} (higher is better)` : `${r.unit} (lower is better)`,
-    ...ENGINE_NAMES.map((e) => fmtValue(r.values[e], r.unit)),
+    ...ENGINE_NAMES.map((e) => (r.failed?.[e] ? 'FAILED' : fmtValue(r.values[e], r.unit))),
     ...PEERS.map((p) => fmtRatio(r.ratios[p])),
+    r.exclusive ? fmtValue(r.values[EXCLUSIVE], r.unit) : '',
+    r.exclusive ? fmtRatio(r.exclusiveRatio) : '',
   ])
   return { head, body }
 }
@@ -697,6 +970,7 @@ function textReport(result) {
   lines.push(
     `memory: our index at ${fmtInt(result.memory.keys)} keys: ${sig(result.memory.anonPerKey)} B/key of anonymous RSS; total RSS ${sig(result.memory.rssPerKey)} B/key, of which ${sig(result.memory.filePerKey)} B/key are mapped (page-cache) file pages`,
   )
+  for (const t of multiText(result)) lines.push(t.replace(/`|\*\*/g, ''))
   const st = streamsText(result.streams)
   if (st) lines.push(st.replace(/`/g, ''))
   lines.push('')
@@ -708,6 +982,7 @@ function textReport(result) {
     lines.push(`  ${r.label}${result.rows.filter((x) => x.calls === r.calls && x !== r).map((x) => ` / ${x.label.split(' ')[0]}`).join('')}`)
     for (const e of ENGINE_NAMES) lines.push(`    ${e.padEnd(15)} ${r.calls[e]}`)
   }
+  lines.push(`  ours (exclusive), in the rows that show it: ${EXCLUSIVE_CALLS}, run beside ours in each repetition (alternately first)`)
   lines.push('')
   const rr = rustRows(result)
   if (rr) {
@@ -728,7 +1003,7 @@ function textReport(result) {
     lines.push(`Rust section not run: ${result.rust && result.rust.skipped}`)
   }
   lines.push('')
-  lines.push('Targets (issue 4; the stream rows: issue 14):')
+  lines.push(`Targets (${TARGETS_FROM}):`)
   for (const t of result.targets) {
     const c = ceilingOf(result.bounds, t.key)
     lines.push(`  [${t.met ? 'met ' : 'MISS'}] ${t.text}: ${t.actual} (required ${t.required}${c ? `; at most ${c} above its floor` : ''})`)
@@ -745,6 +1020,8 @@ function textReport(result) {
   lines.push('')
   return lines.join('\n')
 }
+
+const TARGETS_FROM = 'issue 4; the stream rows: issue 14; multi-process support: rows (i), (j) and ours default vs {exclusive: true}'
 
 function mdEscape(s) {
   return String(s).replace(/\|/g, '\\|')
@@ -782,6 +1059,10 @@ function markdown(result) {
       `of which ${sig(result.memory.filePerKey)} B/key are page-cache pages of the mapped file touched while the index is built (shared, reclaimable).`,
   )
   L.push('')
+  for (const t of multiText(result)) {
+    L.push(t)
+    L.push('')
+  }
   const st = streamsText(result.streams)
   if (st) {
     L.push(st)
@@ -792,6 +1073,8 @@ function markdown(result) {
   L.push(`| row | ${ENGINE_NAMES.join(' | ')} |`)
   L.push(`|---|${ENGINE_NAMES.map(() => '---').join('|')}|`)
   for (const r of result.rows) L.push(`| ${mdEscape(r.label)} | ${ENGINE_NAMES.map((e) => mdEscape(r.calls[e])).join(' | ')} |`)
+  L.push('')
+  L.push(`ours (exclusive), in the rows that show it: ${EXCLUSIVE_CALLS}, run beside ours in each repetition (alternately first).`)
   L.push('')
   L.push('</details>')
   L.push('')
@@ -819,7 +1102,7 @@ function markdown(result) {
     L.push(`Not run: ${result.rust && result.rust.skipped}`)
   }
   L.push('')
-  L.push('### Targets (issue 4; the stream rows: issue 14)')
+  L.push(`### Targets (${TARGETS_FROM})`)
   L.push('')
   L.push('| target | required | measured | | at most, above its floor (see below) |')
   L.push('|---|---|---|---|---|')
@@ -962,6 +1245,8 @@ function targetMarks(rowId) {
     case 'asyncCache':
       return { lmdb: 3 }
     case 'putDurable':
+    case 'multiWrite':
+    case 'multiGet':
       return { lmdb: 1 }
     default:
       return {}
@@ -1018,6 +1303,7 @@ function writeReports(result, { readme: withReadme = true } = {}) {
   replaceBetween(path.join(here, '..', 'README.md'), '<!-- bench:headline:start -->', '<!-- bench:headline:end -->', table)
 }
 
+// BENCH_ONLY=multi runs in main, which skips every other row.
 const entry = process.argv.includes('--render') ? async () => renderOnly() : ONLY.includes('streams') ? streamsOnly : main
 entry().catch((err) => {
   console.error(err && err.stack ? err.stack : err)

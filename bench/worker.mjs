@@ -1,6 +1,12 @@
 // One benchmark task in its own process (so engines never share a heap, a
 // thread pool or a page of state): `node bench/worker.mjs '<json task>'`.
 // Prints one JSON line with the result on stdout.
+//
+// The multi-process rows' tasks also talk with the driver by lines: the
+// worker prints `ready` once its store is open and its data made, then waits
+// for `go` on stdin (the barrier); the writer of row (j) prints `writing`
+// once its first writes are in and stops on `stop <start> <end>` (the
+// reader's timed span, in `stamp` nanoseconds).
 
 import fs from 'node:fs'
 import path from 'node:path'
@@ -12,6 +18,38 @@ import { streamMemory } from './streams.mjs'
 const task = JSON.parse(process.argv[2])
 const engine = ENGINES[task.engine]
 fs.mkdirSync(task.dir, { recursive: true })
+
+/** Lines from the driver on stdin: `next()` waits for one, `poll()` takes one if there is. */
+function driverLines() {
+  const queued = []
+  const waiting = []
+  let buf = ''
+  process.stdin.setEncoding('utf8')
+  process.stdin.on('data', (d) => {
+    buf += d
+    for (let i; (i = buf.indexOf('\n')) >= 0; ) {
+      const line = buf.slice(0, i)
+      buf = buf.slice(i + 1)
+      if (waiting.length) waiting.shift()(line)
+      else queued.push(line)
+    }
+  })
+  return {
+    next: () => (queued.length ? Promise.resolve(queued.shift()) : new Promise((resolve) => waiting.push(resolve))),
+    poll: () => queued.shift(),
+  }
+}
+
+const say = (line) => process.stdout.write(line + '\n')
+
+/** The barrier: `ready`, then wait for the driver's `go`. */
+function barrierOf(input) {
+  return async () => {
+    say('ready')
+    const line = await input.next()
+    if (line !== 'go') throw new Error(`expected 'go' from the driver, got '${line}'`)
+  }
+}
 
 async function run() {
   switch (task.op) {
@@ -92,6 +130,53 @@ async function run() {
         warmUsPerValue: warmUs(r.passMs),
         warmUsPerSmallValue: warmUs(small.passMs),
         copyUsPerValue: (copyMs[2] * 1e3) / task.count,
+      }
+    }
+    case 'putShared': {
+      // Row (i): process `part` of `procs` writes keys [part * n/procs, (part + 1) * n/procs).
+      const per = task.n / task.procs
+      const from = task.part * per
+      const vals = data.values(task.n).slice(from, from + per)
+      return engine.putShared(task.dir, data.keys(per, from), vals, barrierOf(driverLines()))
+    }
+    case 'verify': {
+      return engine.verify(task.dir, data.keys(task.n), data.values(task.n))
+    }
+    case 'getsShared': {
+      // Row (j), the reader: row (c)'s keys and order, in a store the driver populated.
+      const keys = data.keys(task.n)
+      const r = await engine.getsShared(task.dir, keys, data.values(task.n), data.order(task.gets, task.n), task.warm, barrierOf(driverLines()))
+      return { ...r, getOpsPerSec: (task.gets / r.ms) * 1e3 }
+    }
+    case 'writeShared': {
+      // Row (j), the writer: writes until the driver sends `stop <start> <end>`,
+      // then reports its rate over that span (the reader's timed gets).
+      const input = driverLines()
+      let stop = null
+      const marks = await engine.writeUntil(
+        task.dir,
+        data.values(task.n),
+        barrierOf(input),
+        () => say('writing'),
+        () => (stop = stop ?? input.poll() ?? null) !== null,
+      )
+      const [word, a, b] = stop.split(' ')
+      if (word !== 'stop') throw new Error(`expected 'stop' from the driver, got '${stop}'`)
+      const span = (lo, hi) => {
+        // The first mark at or after lo, the last at or before hi.
+        const i = marks.findIndex((m) => m[0] >= lo)
+        let j = marks.length - 1
+        while (j >= 0 && marks[j][0] > hi) j--
+        return i >= 0 && j > i ? { writes: marks[j][1] - marks[i][1], ms: (marks[j][0] - marks[i][0]) / 1e6 } : null
+      }
+      const all = span(marks[0][0], Infinity)
+      const during = span(Number(a), Number(b))
+      return {
+        writes: all.writes,
+        ms: all.ms,
+        writesPerSec: (all.writes / all.ms) * 1e3,
+        writesDuring: during ? during.writes : null,
+        writesPerSecDuring: during ? (during.writes / during.ms) * 1e3 : null,
       }
     }
     case 'reopen': {
