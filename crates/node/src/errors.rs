@@ -58,9 +58,9 @@ impl Coded {
             E::KeyNotFound { .. } => Coded::new("ERR_KEY_NOT_FOUND", e.to_string()),
             E::StoreLocked => Coded::new(
                 "ERR_STORE_LOCKED",
-                "the store is open in another process that keeps others out ({ exclusive: true }), or this \
-                 open asked for { exclusive: true } and another process has it open; close it there first, \
-                 or open without exclusive",
+                "the store is open { exclusive: true } (in another process, or in this one for a read-only \
+                 open, which gets an engine of its own), or this open asked for { exclusive: true } while \
+                 another process has it open; close it there first, or open without exclusive",
             ),
             E::ReadOnly => Coded::new(
                 "ERR_STORE_READ_ONLY",

@@ -316,14 +316,14 @@ impl NativeStore {
     pub fn stream_begin(&self, env: &Env, key: Unknown<'_>) -> Result<NativeStreamWriter> {
         let s = self.get(env)?;
         let h = args::key_hash(env, &key, "key")?;
-        Ok(NativeStreamWriter::new(s.stream_writer(h)))
+        Ok(NativeStreamWriter::new(s.stream_writer(h).or_throw(env)?))
     }
 
     #[napi]
     pub fn stream_begin_with_key_hash(&self, env: &Env, hash: Unknown<'_>) -> Result<NativeStreamWriter> {
         let s = self.get(env)?;
         let h = args::hash(env, &hash, "keyHash")?;
-        Ok(NativeStreamWriter::new(s.stream_writer(h)))
+        Ok(NativeStreamWriter::new(s.stream_writer(h).or_throw(env)?))
     }
 
     /// Group commit: queues `kind(keys[i], payloads[i])` (put/delete by

@@ -56,13 +56,13 @@ impl Store {
         let mut w = self.writer()?;
         // Other processes keep reading the old file, and wait for the
         // append lock (held here) to write, while the page says `changing`.
-        let before = self.shared.as_ref().map(|shared| {
+        let before = self.shared.get().map(|shared| {
             let state = shared.state();
             shared.publish(State { changing: true, ..state });
             state
         });
         let restore = || {
-            if let (Some(shared), Some(state)) = (&self.shared, before) {
+            if let (Some(shared), Some(state)) = (self.shared.get(), before) {
                 shared.publish(state);
             }
         };
@@ -76,7 +76,7 @@ impl Store {
                 .open(&tmp_path)
                 .at(Call::Open, &tmp_path)?;
             // Locked before it takes the store's name, in this open's mode.
-            if self.shared.is_some() {
+            if self.shared.get().is_some() {
                 super::open::lock_shared(&tmp)?;
             } else {
                 super::open::lock_file(&tmp)?;
@@ -125,7 +125,7 @@ impl Store {
         // From here the compacted file is the store: other processes are
         // told so even if this process fails to map it.
         let generation_word = before.map(|state| State { tail, generation: state.next_generation(), changing: false });
-        let announce = || match (&self.shared, generation_word) {
+        let announce = || match (self.shared.get(), generation_word) {
             (Some(shared), Some(state)) => {
                 shared.set_identity(identity);
                 shared.publish(state)
@@ -134,7 +134,7 @@ impl Store {
         };
         let swapped = (|| -> Result<()> {
             let ro = File::open(&self.path).at(Call::Open, &self.path)?;
-            if self.shared.is_some() {
+            if self.shared.get().is_some() {
                 super::open::lock_shared(&ro).map_err(|e| e.on_path(&self.path))?;
             }
             let map = ReadMap::with_room(&ro, tail).at(Call::Map, &self.path)?;

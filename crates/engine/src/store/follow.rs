@@ -21,15 +21,48 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLockWriteGuard};
 
+/// See [`Store::follow`].
+const PAGE_LOOK_EVERY: u32 = 256;
+
 impl Store {
     /// Brings the engine up to what other processes committed. Costs one
     /// atomic load and a compare when nothing changed (and one branch
     /// without other processes).
     #[inline]
     pub(super) fn follow(&self) {
-        if let Some(shared) = &self.shared {
-            if shared.word_now() != self.seen.load(Ordering::Acquire) {
-                self.catch_up(shared);
+        match self.shared.get() {
+            Some(shared) => {
+                if shared.word_now() != self.seen.load(Ordering::Acquire) {
+                    self.catch_up(shared);
+                }
+            }
+            None if self.read_only => self.now_and_then_look_for_page(),
+            None => {}
+        }
+    }
+
+    /// A read-only engine opened while the store had no page (no process
+    /// had opened it in the default mode since it was last used
+    /// `exclusive`, or it was copied) looks for one every
+    /// `PAGE_LOOK_EVERY` reads: one that appeared since is followed from
+    /// then on. (Looking costs a failed `open`, ~1 µs; on every read it
+    /// would cost more than the read.)
+    #[cold]
+    fn now_and_then_look_for_page(&self) {
+        if self.page_looks.fetch_add(1, Ordering::Relaxed) % PAGE_LOOK_EVERY == 0 {
+            self.look_for_page();
+        }
+    }
+
+    /// See `now_and_then_look_for_page`; also called by every open that
+    /// shares a read-only engine.
+    pub(super) fn look_for_page(&self) {
+        if !self.read_only || self.shared.get().is_some() || self.exclusive {
+            return;
+        }
+        if let Some(page) = Shared::attach_read_only(&self.path) {
+            if self.shared.set(page).is_ok() {
+                self.follow();
             }
         }
     }
@@ -140,7 +173,7 @@ impl Store {
     /// Publishes a new tail of this engine to other processes (under the
     /// index write lock, from `publish`, in shared mode).
     pub(super) fn announce(&self, tail: u64) {
-        if let Some(shared) = &self.shared {
+        if let Some(shared) = self.shared.get() {
             if !self.read_only {
                 let generation = State::unpack(self.seen.load(Ordering::Acquire)).generation;
                 let word = shared.publish(State { tail, generation, changing: false });

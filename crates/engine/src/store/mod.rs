@@ -75,14 +75,19 @@ pub struct Store {
     dir_unsynced: std::sync::atomic::AtomicBool,
     /// Set when this open rebuilt a damaged file (`OpenOptions::repair`).
     repair_report: Option<salvage::RepairReport>,
-    /// The page shared with other processes (the default mode); `None` when
-    /// opened `exclusive`, or read-only where there is no page to read.
-    shared: Option<Shared>,
+    /// The page shared with other processes (the default mode); unset when
+    /// opened `exclusive`, or read-only while there is no page to read (such
+    /// an engine looks for one now and then: see `follow`).
+    shared: std::sync::OnceLock<Shared>,
+    /// Reads of a read-only engine without a page, to space out its looks for one.
+    page_looks: std::sync::atomic::AtomicU32,
     /// The page's STATE word that `index`, the maps and `tail` reflect
     /// (changed under the index write lock only).
     seen: AtomicU64,
     /// Opened without write access: every write fails with `Error::ReadOnly`.
     read_only: bool,
+    /// Opened `exclusive`: no other process has the store open meanwhile.
+    exclusive: bool,
 }
 
 impl Drop for Store {
@@ -164,7 +169,7 @@ impl Store {
     /// True when other processes may have the file open (the default
     /// mode), false when opened `exclusive`.
     pub fn is_shared(&self) -> bool {
-        self.shared.is_some() && !self.read_only
+        self.shared.get().is_some() && !self.read_only
     }
 
     /// The writer lock, for a write; with other processes, also their
@@ -177,7 +182,7 @@ impl Store {
             return Err(Error::ReadOnly);
         }
         let writer = lock(&self.writer);
-        let Some(shared) = &self.shared else {
+        let Some(shared) = self.shared.get() else {
             return Ok(WriteGuard { writer, shared: None });
         };
         let torn = shared.begin_append().map_err(|e| e.on_path(&self.path))?;

@@ -109,14 +109,17 @@ impl Store {
                 FsOpenOptions::new().read(true).write(true).create(create).truncate(false).open(&path)
             }
         };
-        registry::get_or_open(
+        let store = registry::get_or_open(
             &path,
             opts.read_only,
             open_file,
             |file| Store::open_new(path.clone(), file, existed, opts),
             Store::file_id,
         )
-        .map_err(|e| e.on_path(shown))
+        .map_err(|e| e.on_path(shown))?;
+        // A read-only engine made while the store had no page may find one now.
+        store.look_for_page();
+        Ok(store)
     }
 
     fn open_new(path: PathBuf, file: File, existed: bool, opts: OpenOptions) -> Result<Store> {
@@ -125,7 +128,7 @@ impl Store {
             return Err(Error::io(io::ErrorKind::IsADirectory.into(), Call::Open, &path));
         }
         if opts.read_only {
-            return Store::open_read_only(path, file);
+            return Store::open_read_only(path, file, opts.exclusive);
         }
         let created = !existed;
         if created && opts.durable {
@@ -164,11 +167,16 @@ impl Store {
     }
 
     /// A read-only open: the file's valid prefix (a torn tail is read past,
-    /// never cut), no lock beyond the shared one, the page mapped read-only
-    /// if it can be.
-    fn open_read_only(path: PathBuf, ro: File) -> Result<Store> {
-        lock_shared(&ro).map_err(|e| e.on_path(&path))?;
-        let shared = Shared::attach_read_only(&path);
+    /// never cut), the page mapped read-only if it can be. Its lock is the
+    /// shared one, or with `exclusive` the exclusive one (no other process
+    /// opens the store meanwhile, so there is nothing to follow).
+    fn open_read_only(path: PathBuf, ro: File, exclusive: bool) -> Result<Store> {
+        if exclusive {
+            lock_file(&ro).map_err(|e| e.on_path(&path))?;
+        } else {
+            lock_shared(&ro).map_err(|e| e.on_path(&path))?;
+        }
+        let shared = if exclusive { None } else { Shared::attach_read_only(&path) };
         // Read before the file: a commit after this moves the word, and is followed.
         let word = shared.as_ref().map_or(0, |s| s.word_now());
         let os_len = ro.metadata().at(Call::Stat, &path)?.len();
@@ -178,7 +186,7 @@ impl Store {
         if valid < os_len {
             let scan = salvage::scan(map.bytes(), valid);
             if !scan.is_torn_tail() {
-                return Err(corrupt(&path, &scan));
+                return Err(corrupt(&path, &scan, true));
             }
             if valid == 0 {
                 return Err(not_a_store(&path, os_len));
@@ -188,7 +196,8 @@ impl Store {
         let keys = intact.unwrap_or_else(|| KeyIndex::build(map.bytes()));
         let file = ro.try_clone().at(Call::Open, &path)?;
         let rec = Recovered { file, ro, map, keys, tail: valid, report: None };
-        let mut store = Store::assemble(path, rec, OpenOptions::default(), false, shared, word);
+        let mut store =
+            Store::assemble(path, rec, OpenOptions { exclusive, ..Default::default() }, false, shared, word);
         store.read_only = true;
         Ok(store)
     }
@@ -215,9 +224,11 @@ impl Store {
             tail: AtomicU64::new(rec.tail),
             producer: std::sync::atomic::AtomicUsize::new(0),
             repair_report: rec.report,
-            shared,
+            shared: shared.map(std::sync::OnceLock::from).unwrap_or_default(),
+            page_looks: std::sync::atomic::AtomicU32::new(0),
             seen: AtomicU64::new(word),
             read_only: false,
+            exclusive: opts.exclusive,
         }
     }
 }
@@ -259,7 +270,7 @@ fn recover(
         let scan = salvage::scan(map.bytes(), checked);
         if !scan.is_torn_tail() || (checked == 0 && opts.repair) || checked < valid {
             if !opts.repair {
-                return Err(corrupt(path, &scan));
+                return Err(corrupt(path, &scan, false));
             }
             let report = salvage::rebuild(path, map.bytes(), &scan)?;
             drop((map, ro, file));
@@ -346,12 +357,13 @@ fn not_a_store(path: &Path, os_len: u64) -> Error {
 }
 
 /// The error for a file with whole entries past a broken part (see [`crate::salvage`]).
-fn corrupt(path: &Path, scan: &salvage::Scan) -> Error {
+fn corrupt(path: &Path, scan: &salvage::Scan, read_only: bool) -> Error {
+    let how = if read_only { "Open it (not read-only) with" } else { "Open it with" };
     let first = scan.proven.first().map_or(0, |p| p.prev);
     Error::CorruptStore(format!(
         "{} is damaged at offset {}: the {} bytes before it are intact, and {} entries ({} bytes) past the damage, \
          from offset {first}, are whole; open refuses to drop them, and the file was left untouched. \
-         Open it with {{ repair: true }} to keep a backup of the damaged file beside it and rebuild the store \
+         {how} {{ repair: true }} to keep a backup of the damaged file beside it and rebuild the store \
          from every entry that can be proven intact",
         path.display(),
         scan.from,

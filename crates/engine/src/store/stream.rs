@@ -104,9 +104,13 @@ impl StreamWriter {
 }
 
 impl Store {
-    /// Begins a streamed write of one entry (see [`StreamWriter`]).
-    pub fn stream_writer(self: &Arc<Self>, key_hash: u64) -> StreamWriter {
-        StreamWriter::new(self.clone(), key_hash)
+    /// Begins a streamed write of one entry (see [`StreamWriter`]); a
+    /// read-only store refuses before any of the stream is read.
+    pub fn stream_writer(self: &Arc<Self>, key_hash: u64) -> Result<StreamWriter> {
+        if self.read_only {
+            return Err(Error::ReadOnly);
+        }
+        Ok(StreamWriter::new(self.clone(), key_hash))
     }
 
     /// Appends a streamed entry whose payload is in `spool`. Used by `StreamWriter::finish`.

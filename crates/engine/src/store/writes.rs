@@ -45,6 +45,9 @@ impl Store {
     /// Writes `new_key` with `old_key`'s payload and a tombstone for `old_key`,
     /// in one append (a crash keeps both or neither).
     pub fn rename(&self, old_key: &[u8], new_key: &[u8]) -> Result<u64> {
+        if self.read_only {
+            return Err(Error::ReadOnly);
+        }
         if old_key == new_key {
             return Err(Error::invalid("cannot rename a key to itself"));
         }
@@ -63,7 +66,11 @@ impl Store {
     }
 
     /// Copies then deletes; returns this store's tail after the tombstone.
+    /// A read-only store refuses before copying anything.
     pub fn transfer(&self, key: &[u8], target: &Store) -> Result<u64> {
+        if self.read_only {
+            return Err(Error::ReadOnly);
+        }
         self.copy(key, target)?;
         self.delete(key)
     }
