@@ -84,12 +84,12 @@ impl Store {
             return Ok(true);
         }
         let now = State::unpack(word);
-        if now.changing {
-            return Ok(false);
-        }
         let tail = self.tail.load(Ordering::Acquire);
         if now.generation == State::unpack(seen).generation && now.tail >= tail {
-            // Appends: entries from our tail to theirs, committed whole.
+            // Appends: entries from our tail to theirs, committed whole. Also
+            // while a compaction runs (`changing`): the tail it names is the
+            // old file's, which holds those entries, and a write acknowledged
+            // before the compaction began must be seen meanwhile.
             let map = self.map_to(&ix.map, now.tail)?;
             if ix.keys.apply_appended(map.bytes(), tail).is_some() {
                 ix.map = map;
@@ -97,6 +97,10 @@ impl Store {
                 self.seen.store(word, Ordering::Release);
                 return Ok(true);
             }
+        }
+        if now.changing {
+            // The new file is not in place yet: keep the old one.
+            return Ok(false);
         }
         self.reload(shared, ix, word)
     }
