@@ -93,6 +93,11 @@ export declare class NativeStore {
   view(): [ArrayBuffer, ArrayBuffer, number]
   /** Checks that `keys[i]` hashes to `hashes[i]` (`ERR_HASH_COLLISION` if not). */
   checkKeyHashes(hashes: unknown, keys: unknown): void
+  /** The recorded live keys starting with `prefix` (all if omitted), oldest record first. */
+  keys(prefix?: unknown | undefined | null): Array<Buffer>
+  keysAsync(prefix?: unknown | undefined | null): Promise<Array<Buffer>>
+  /** The recorded key of a live key hash, or null. */
+  keyOf(keyHash: unknown): Buffer | null
   len(): number
   lenAsync(): Promise<number>
   fileSize(): number
@@ -184,6 +189,8 @@ export interface NativeOpenOptions {
   exclusive?: boolean
   /** Open without write access; writers fail with `ERR_STORE_READ_ONLY`. */
   readOnly?: boolean
+  /** Record the bytes of keys written by key, so that `keys()` lists them. */
+  keys?: boolean
 }
 
 /** What a queued group does to each of its keys (`NativeStore.enqueue`). */

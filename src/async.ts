@@ -1,10 +1,20 @@
 import type { Readable } from 'node:stream'
 import native = require('./native')
-import { type EntryHandle, type EntryMetadata, ensureVerified, metadataOf, payloadStream } from './handle'
+import { type EntryHandle, type EntryMetadata, ensureVerified, metadataOf, payloadStream, withKey } from './handle'
 import { closedError, codedError, typeError } from './errors'
 import { WriteQueue } from './queue'
 import { checkAllowNull, splitPairs } from './args'
-import { type OpenOptions, checkOptionNames, checkOptions, checkPath, checkReadOptions, checkReadStreamOptions, nativeOptions } from './options'
+import {
+  type KeysOptions,
+  type OpenOptions,
+  checkKeysOptions,
+  checkOptionNames,
+  checkOptions,
+  checkPath,
+  checkReadOptions,
+  checkReadStreamOptions,
+  nativeOptions,
+} from './options'
 import { inspectCustom } from './inspect'
 import type { InspectOptionsStylized } from 'node:util'
 import { type Native, perHandle } from './per-handle'
@@ -77,6 +87,7 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   readonly #views: ViewState
   readonly #queue: WriteQueue
   readonly #verifyReads: boolean
+  readonly #recordsKeys: boolean
   /** For `util.inspect` after `close()` (when `path` throws). */
   readonly #path: string
   /** Streams in progress: their writer and how to stop them (close() does). */
@@ -84,11 +95,12 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   #closing: Promise<void> | undefined
 
   /** @internal */
-  constructor(handle: Native, views: ViewState, verifyReads: boolean) {
+  constructor(handle: Native, views: ViewState, options: OpenOptions) {
     this.native = handle
     this.#views = views
     this.#queue = WriteQueue.of(handle)
-    this.#verifyReads = verifyReads
+    this.#verifyReads = options.verifyReads === true
+    this.#recordsKeys = options.keys === true
     this.#path = handle.closed ? '' : handle.path
   }
 
@@ -96,19 +108,19 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   static async open(path: string, options?: OpenOptions): Promise<AsyncDataStore> {
     const opts = checkOptions(options)
     const handle = await native.NativeStore.openAsync(checkPath(path), nativeOptions(opts, true))
-    return new AsyncDataStore(handle, ViewState.of(handle), opts.verifyReads === true)
+    return new AsyncDataStore(handle, ViewState.of(handle), opts)
   }
 
   /** As `open`, but rejects with `ENOENT` if the file is missing. */
   static async openExisting(path: string, options?: OpenOptions): Promise<AsyncDataStore> {
     const opts = checkOptions(options)
     const handle = await native.NativeStore.openAsync(checkPath(path), nativeOptions(opts, false))
-    return new AsyncDataStore(handle, ViewState.of(handle), opts.verifyReads === true)
+    return new AsyncDataStore(handle, ViewState.of(handle), opts)
   }
 
   /** @internal */
   static fromDataStore(store: DataStore): AsyncDataStore {
-    return new AsyncDataStore(store.native, store.views, store.verifyReads)
+    return new AsyncDataStore(store.native, store.views, { verifyReads: store.verifyReads, keys: store.recordsKeys })
   }
 
   /** What `{ repair: true }` did when this open rebuilt a damaged file; `null` if it did not (see `DataStore.repairReport`). */
@@ -376,7 +388,17 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   async *entries(): AsyncIterableIterator<EntryHandle> {
     this.#open()
     // Each batch is walked on a worker; awaiting it lets other work run.
-    for await (const batch of entryBatchesAsync(this.native)) yield* batch
+    for await (const batch of entryBatchesAsync(this.native)) {
+      if (!this.#recordsKeys) yield* batch
+      else for (const h of batch) yield withKey(h, this.native.keyOf(h.keyHash))
+    }
+  }
+
+  /** As `DataStore.keys`, listed on a worker thread. */
+  async *keys(options?: KeysOptions): AsyncIterableIterator<Buffer> {
+    this.#open()
+    const { prefix } = checkKeysOptions(options)
+    yield* await this.native.keysAsync(prefix)
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<EntryHandle> {

@@ -24,6 +24,15 @@ Object.setPrototypeOf(MappedBuffer.prototype, Buffer.prototype)
  * the checksum are read from a second private map that no user-visible
  * object exposes, and `isValidChecksum()` checks the file's bytes there.
  */
+/** Keys of the handles `entries()` yields in a store that records keys. */
+const KEYS = new WeakMap<EntryHandle, Buffer>()
+
+/** `handle`, whose `key` is now `key` (when known). */
+export function withKey(handle: EntryHandle, key: Buffer | null): EntryHandle {
+  if (key !== null) KEYS.set(handle, key)
+  return handle
+}
+
 export class EntryHandle {
   /** Offset of the first payload byte in the file. */
   readonly startOffset: number
@@ -69,6 +78,14 @@ export class EntryHandle {
   }
 
   /** XXH3-64 hash of the key (keys themselves are not stored). */
+  /**
+   * The entry's key, for an entry `entries()` yielded from a store opened
+   * with `{ keys: true }` whose key was recorded; `null` otherwise.
+   */
+  get key(): Buffer | null {
+    return KEYS.get(this) ?? null
+  }
+
   get keyHash(): bigint {
     return keyHashAt(this.#dv, this.endOffset)
   }

@@ -48,9 +48,16 @@ export interface OpenOptions {
    * as a single-process store: no shared page, no lock per write.
    */
   exclusive?: boolean
+  /**
+   * Record the bytes of every key written by key (in the store file, in the
+   * same append as the value), so that `keys()` lists them and `entries()`
+   * gives each entry's `key`. The records are hidden from `len()`,
+   * iteration and `exists`; the Rust crate reads them as ordinary entries.
+   */
+  keys?: boolean
 }
 
-const OPEN_OPTIONS = ['repair', 'durable', 'verifyReads', 'readOnly', 'exclusive'] as const
+const OPEN_OPTIONS = ['repair', 'durable', 'verifyReads', 'readOnly', 'exclusive', 'keys'] as const
 
 export function checkPath(path: unknown): string {
   if (typeof path !== 'string') throw typeError('path must be a string')
@@ -71,7 +78,17 @@ export function nativeOptions(options: OpenOptions, create: boolean): NativeOpen
     durable: options.durable === true,
     exclusive: options.exclusive === true,
     readOnly,
+    keys: options.keys === true,
   }
+}
+
+/** Options of `keys()`: a byte prefix the keys listed start with. */
+export interface KeysOptions {
+  prefix?: string | ArrayBufferView | ArrayBuffer
+}
+
+export function checkKeysOptions(options: unknown): KeysOptions {
+  return checkOptionNames<KeysOptions>(options, 'keys options', ['prefix']) ?? {}
 }
 
 export function checkReadOptions(options: unknown): ReadOptions | undefined {

@@ -1,9 +1,18 @@
 import type { Readable } from 'node:stream'
 import native = require('./native')
-import { EntryHandle, type EntryMetadata, ensureVerified, metadataOf, payloadStream } from './handle'
+import { EntryHandle, type EntryMetadata, ensureVerified, metadataOf, payloadStream, withKey } from './handle'
 import { typeError } from './errors'
 import { checkAllowNull, splitPairs } from './args'
-import { type OpenOptions, checkOptions, checkPath, checkReadOptions, checkReadStreamOptions, nativeOptions } from './options'
+import {
+  type KeysOptions,
+  type OpenOptions,
+  checkKeysOptions,
+  checkOptions,
+  checkPath,
+  checkReadOptions,
+  checkReadStreamOptions,
+  nativeOptions,
+} from './options'
 import { inspectCustom } from './inspect'
 import type { InspectOptionsStylized } from 'node:util'
 import type { Native } from './per-handle'
@@ -34,6 +43,8 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
   readonly views: ViewState
   /** @internal */
   readonly verifyReads: boolean
+  /** @internal Opened with `{ keys: true }`. */
+  readonly recordsKeys: boolean
   readonly #locate: (key: unknown) => number
   readonly #locateWithKeyHash: (keyHash: unknown) => number
   readonly #write: (key: unknown, payload: unknown) => number
@@ -46,6 +57,7 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
     this.native = handle
     this.views = ViewState.of(handle)
     this.verifyReads = options.verifyReads === true
+    this.recordsKeys = options.keys === true
     const fast = handle.fastFunctions()
     this.#locate = fast.locate
     this.#locateWithKeyHash = fast.locateWithKeyHash
@@ -238,7 +250,19 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
 
   /** Live entries, newest version of each key, newest first; a snapshot as of the call. */
   *entries(): IterableIterator<EntryHandle> {
-    for (const batch of entryBatches(this.native)) yield* batch
+    for (const batch of entryBatches(this.native)) {
+      if (!this.recordsKeys) yield* batch
+      else for (const h of batch) yield withKey(h, this.native.keyOf(h.keyHash))
+    }
+  }
+
+  /**
+   * The live keys a store opened with `{ keys: true }` recorded (oldest
+   * record first), those starting with `prefix` only; a snapshot as of the
+   * call. Keys written by hash, or while keys were not recorded, are not listed.
+   */
+  *keys(options?: KeysOptions): IterableIterator<Buffer> {
+    yield* this.native.keys(checkKeysOptions(options).prefix)
   }
 
   [Symbol.iterator](): IterableIterator<EntryHandle> {

@@ -60,11 +60,16 @@ impl Encoder {
                         overlay.insert(h, false);
                     }
                 }
-                Op::Put(h, p) if p == TOMBSTONE => {
+                Op::Put(h, p) | Op::KeyedPut(h, _, p) if p == TOMBSTONE => {
                     self.tail = format::encode_tombstone(&mut self.buf, self.pos, h);
                     self.note(h, false);
                 }
-                Op::Put(h, p) if p.len() >= DIRECT_WRITE_MIN => {
+                Op::Record(h, key) => {
+                    let r = crate::keys::record_hash(h);
+                    self.tail = format::encode_entry(&mut self.buf, self.pos, r, &crate::keys::record_payload(key));
+                    self.note(r, true);
+                }
+                Op::Put(h, p) | Op::KeyedPut(h, _, p) if p.len() >= DIRECT_WRITE_MIN => {
                     // Large payload: write it from the caller's memory.
                     let pad = format::pad_len(self.tail);
                     self.buf.resize(self.buf.len() + pad as usize, 0);
@@ -78,7 +83,7 @@ impl Encoder {
                     self.tail = m + METADATA_SIZE as u64;
                     self.note(h, true);
                 }
-                Op::Put(h, p) => {
+                Op::Put(h, p) | Op::KeyedPut(h, _, p) => {
                     self.tail = format::encode_entry(&mut self.buf, self.pos, h, p);
                     self.note(h, true);
                 }
@@ -128,8 +133,9 @@ where
         let wrote = t != prev;
         prev = t;
         match op {
-            Op::Put(h, p) if p == TOMBSTONE => Some((h, None)),
-            Op::Put(h, _) => Some((h, Some(t - METADATA_SIZE as u64))),
+            Op::Put(h, p) | Op::KeyedPut(h, _, p) if p == TOMBSTONE => Some((h, None)),
+            Op::Put(h, _) | Op::KeyedPut(h, _, _) => Some((h, Some(t - METADATA_SIZE as u64))),
+            Op::Record(h, _) => Some((crate::keys::record_hash(h), Some(t - METADATA_SIZE as u64))),
             Op::Delete(h) => wrote.then_some((h, None)),
         }
     })
@@ -142,7 +148,8 @@ fn buffer_size(ops: &[Op<'_>]) -> usize {
     let mut size = 0;
     for op in ops {
         size += match op {
-            Op::Put(_, p) if p.len() < DIRECT_WRITE_MIN => p.len() + 64 + METADATA_SIZE,
+            Op::Put(_, p) | Op::KeyedPut(_, _, p) if p.len() < DIRECT_WRITE_MIN => p.len() + 64 + METADATA_SIZE,
+            Op::Record(_, key) => key.len() + crate::keys::PREFIX.len() + 64 + METADATA_SIZE,
             _ => 64 + METADATA_SIZE,
         };
         if size >= cap {

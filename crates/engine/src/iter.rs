@@ -16,11 +16,13 @@ pub struct EntryIter {
     cursor: u64,
     generation: Arc<Generation>,
     seen: HashSet<u64, BuildHasherDefault<SpreadHasher>>,
+    /// Skip key records (a store that records keys: see [`crate::keys`]).
+    hide_records: bool,
 }
 
 impl EntryIter {
-    pub(crate) fn new(map: Arc<ReadMap>, tail: u64, generation: Arc<Generation>) -> EntryIter {
-        EntryIter { map, cursor: tail, generation, seen: HashSet::default() }
+    pub(crate) fn new(map: Arc<ReadMap>, tail: u64, generation: Arc<Generation>, hide_records: bool) -> EntryIter {
+        EntryIter { map, cursor: tail, generation, seen: HashSet::default(), hide_records }
     }
 
     /// A private view of this snapshot's file generation covering every
@@ -49,7 +51,10 @@ impl EntryIter {
             let meta = Metadata::decode_at(bytes, m)?;
             let loc = EntryLocation::of_indexed(bytes, m, meta.prev_offset)?;
             self.cursor = meta.prev_offset;
-            if self.seen.insert(meta.key_hash) && !loc.tombstone {
+            if self.seen.insert(meta.key_hash)
+                && !loc.tombstone
+                && !(self.hide_records && crate::keys::record_key(meta.key_hash, &bytes[loc.range()]).is_some())
+            {
                 return Some(m);
             }
         }

@@ -6,7 +6,7 @@
 //! see `docs/architecture.md`):
 //! - [`error`], `locks`, `platform` (per-OS code), [`simd_copy`]
 //! - [`format`]: the on-disk entry layout (see `docs/FORMAT.md`); [`hash`]: key hashing and namespaces
-//! - [`ops`]: the write operations a batch is made of
+//! - [`ops`]: the write operations a batch is made of; [`keys`]: key records (opt-in)
 //! - [`mapping`]: the engine's read map and the private views; [`entry`]: a read entry
 //! - [`recovery`]: the valid prefix of a file; [`salvage`]: torn tail or damage, and repair
 //! - [`index`]: key hash -> live entry; `batch`: encoding a batch; `writer`: the append path
@@ -25,6 +25,7 @@ mod generation;
 pub mod hash;
 pub mod index;
 pub mod iter;
+pub mod keys;
 mod locks;
 pub mod mapping;
 pub mod ops;

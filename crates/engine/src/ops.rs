@@ -8,6 +8,13 @@ use crate::error::Error;
 pub enum Op<'a> {
     /// Write a payload for a key hash (`[0x00]` is a tombstone, if allowed).
     Put(u64, &'a [u8]),
+    /// `Put(hash, payload)` of a key whose bytes are known (`hash`, `key`,
+    /// `payload`): a store that records keys (`OpenOptions::keys`) writes
+    /// the key's record before it (see [`crate::keys`]); others write the put.
+    KeyedPut(u64, &'a [u8], &'a [u8]),
+    /// The record of the key of hash `.0`, whose bytes are `.1` (made by the
+    /// store from a `KeyedPut`, see [`crate::keys`]).
+    Record(u64, &'a [u8]),
     /// Write a tombstone if the key is live at that point; nothing otherwise.
     Delete(u64),
 }

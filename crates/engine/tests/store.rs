@@ -855,19 +855,19 @@ fn empty_and_all_zero_streams_are_rejected_and_write_nothing() {
     let before = bytes(&path);
     let h = compute_hash(b"s");
 
-    let w = store.stream_writer(h).unwrap();
+    let w = store.stream_writer(h, None).unwrap();
     assert!(w.is_empty());
     assert_code(w.finish(), "InvalidArgument");
 
-    let mut w = store.stream_writer(h).unwrap();
+    let mut w = store.stream_writer(h, None).unwrap();
     w.write(b"").unwrap();
     assert_code(w.finish(), "InvalidArgument");
 
-    let mut w = store.stream_writer(h).unwrap();
+    let mut w = store.stream_writer(h, None).unwrap();
     w.write(&[0u8]).unwrap();
     assert_code(w.finish(), "InvalidArgument");
 
-    let mut w = store.stream_writer(h).unwrap();
+    let mut w = store.stream_writer(h, None).unwrap();
     for _ in 0..10 {
         w.write(&[0u8; 1000]).unwrap();
     }
@@ -875,7 +875,7 @@ fn empty_and_all_zero_streams_are_rejected_and_write_nothing() {
     assert_code(w.finish(), "InvalidArgument");
 
     // All zeros past the memory spool (in the spool file).
-    let mut w = store.stream_writer(h).unwrap();
+    let mut w = store.stream_writer(h, None).unwrap();
     let zeros = vec![0u8; 1 << 20];
     for _ in 0..5 {
         w.write(&zeros).unwrap();
@@ -888,7 +888,7 @@ fn empty_and_all_zero_streams_are_rejected_and_write_nothing() {
     assert_eq!(dir_names(dir.path()), vec!["s.srd".to_string()]);
 
     // A stream of zeros with one non-zero byte at the very end is fine.
-    let mut w = store.stream_writer(h).unwrap();
+    let mut w = store.stream_writer(h, None).unwrap();
     w.write(&[0u8; 100]).unwrap();
     w.write(&[0u8, 7]).unwrap();
     w.finish().unwrap();
@@ -906,7 +906,7 @@ fn a_ten_mib_stream_round_trips() {
     {
         let store = open(&path);
         store.write(b"before", b"x").unwrap();
-        let mut w = store.stream_writer(h).unwrap();
+        let mut w = store.stream_writer(h, None).unwrap();
         // Uneven chunks, so the spill from memory to the spool file happens mid-chunk.
         let mut rest = &payload[..];
         let mut n = 0usize;
@@ -943,12 +943,12 @@ fn a_dropped_stream_writer_leaves_nothing() {
     store.write(b"a", b"1").unwrap();
     let before = bytes(&path);
     {
-        let mut w = store.stream_writer(compute_hash(b"small")).unwrap();
+        let mut w = store.stream_writer(compute_hash(b"small"), None).unwrap();
         w.write(b"some bytes").unwrap();
     }
     {
         // Past the memory spool, so a spool file exists while it is open.
-        let mut w = store.stream_writer(compute_hash(b"large")).unwrap();
+        let mut w = store.stream_writer(compute_hash(b"large"), None).unwrap();
         let chunk = pat(5, 1 << 20);
         for _ in 0..6 {
             w.write(&chunk).unwrap();

@@ -135,6 +135,8 @@ pub struct Puts<'a, 'e> {
     keys: Elements<'a>,
     payloads: Elements<'a>,
     hashed: bool,
+    /// Keep each key's bytes (`Op::KeyedPut`) for a store that records keys.
+    keyed: bool,
     strings: &'a Arena<u8>,
     next: u32,
 }
@@ -152,7 +154,13 @@ impl<'a, 'e> Puts<'a, 'e> {
         if keys.len != payloads.len {
             return Err(invalid_value(env, "keys and payloads differ in length"));
         }
-        Ok(Puts { env, keys, payloads, hashed, strings, next: 0 })
+        Ok(Puts { env, keys, payloads, hashed, keyed: false, strings, next: 0 })
+    }
+
+    /// Puts by key keep their keys' bytes (a store that records keys).
+    pub fn keyed(mut self, keyed: bool) -> Self {
+        self.keyed = keyed && !self.hashed;
+        self
     }
 
     /// How many puts there are.
@@ -171,12 +179,27 @@ impl<'a, 'e> Puts<'a, 'e> {
         let _scope = HandleScope::open(self.env)?;
         for i in self.next..end {
             let (env, k) = (self.env, self.keys.get(i)?);
-            let h = if self.hashed { hash(env, &k, "keyHash")? } else { key_hash(env, &k, "key")? };
+            let key: Option<&'a [u8]> = if self.keyed {
+                Some(match bytes(env, &k, "key")? {
+                    Cow::Borrowed(k) => k,
+                    Cow::Owned(k) => self.strings.alloc_extend(k),
+                })
+            } else {
+                None
+            };
+            let h = match key {
+                Some(key) => srd_engine::compute_hash(key),
+                None if self.hashed => hash(env, &k, "keyHash")?,
+                None => key_hash(env, &k, "key")?,
+            };
             let p: &'a [u8] = match bytes(env, &self.payloads.get(i)?, "payload")? {
                 Cow::Borrowed(p) => p,
                 Cow::Owned(p) => self.strings.alloc_extend(p),
             };
-            ops.push(Op::Put(h, p));
+            ops.push(match key {
+                Some(key) => Op::KeyedPut(h, key, p),
+                None => Op::Put(h, p),
+            });
         }
         self.next = end;
         Ok(ops)

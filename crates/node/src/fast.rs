@@ -149,6 +149,13 @@ unsafe extern "C" fn write(env: sys::napi_env, info: sys::napi_callback_info) ->
         return ptr::null_mut();
     };
     let r = c.with_store(|s| {
+        if s.records_keys() {
+            // The key's bytes go to the engine, which records them.
+            let k = args::bytes(&c.env, &c.args[0], "key")?;
+            let p = args::bytes(&c.env, &c.args[1], "payload")?;
+            let op = Op::KeyedPut(srd_engine::compute_hash(&k), &k, &p);
+            return s.apply(&[op], false).map(|t| t as f64).map_err(|e| engine(&c.env, e));
+        }
         let h = args::key_hash(&c.env, &c.args[0], "key")?;
         let p = args::bytes(&c.env, &c.args[1], "payload")?;
         s.apply(&[Op::Put(h, &p)], false).map(|t| t as f64).map_err(|e| engine(&c.env, e))
@@ -165,6 +172,6 @@ unsafe extern "C" fn enqueue_write(env: sys::napi_env, info: sys::napi_callback_
         return ptr::null_mut();
     };
     // Null is `undefined` to N-API; on Err the exception is already pending.
-    let _ = c.with_store(|_| borrow(&c.env, &c.to.queue)?.push_write(&c.env, &c.args[0], &c.args[1]));
+    let _ = c.with_store(|s| borrow(&c.env, &c.to.queue)?.push_write(&c.env, &c.args[0], &c.args[1], s.records_keys()));
     ptr::null_mut()
 }

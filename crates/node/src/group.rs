@@ -39,6 +39,8 @@ pub enum OpKind {
 #[derive(Clone, Copy)]
 enum QueuedOp {
     Put(u64, Owned),
+    /// A put by key in a store that records keys: the key's bytes too.
+    KeyedPut(u64, Owned, Owned),
     Delete(u64),
 }
 
@@ -79,10 +81,10 @@ impl Queue {
 
     /// Queues `put(key, payload)` as a group of its own. Converting a key or
     /// payload runs no JS, so the queue may stay borrowed meanwhile.
-    pub fn push_write(&mut self, env: &Env, key: &Unknown<'_>, payload: &Unknown<'_>) -> Result<()> {
+    pub fn push_write(&mut self, env: &Env, key: &Unknown<'_>, payload: &Unknown<'_>, keyed: bool) -> Result<()> {
         let b = self.open();
         let mark = b.payloads.mark();
-        match convert(env, OpKind::PutKey, key, Some(payload), &mut b.payloads) {
+        match convert(env, OpKind::PutKey, key, Some(payload), &mut b.payloads, keyed) {
             Ok(op) => {
                 b.ops.push(op);
                 b.groups.push(Group { end: b.ops.len(), allow_null: false });
@@ -101,6 +103,7 @@ impl Queue {
         let moved = b.payloads.append(part.payloads);
         b.ops.extend(part.ops.into_iter().map(|op| match op {
             QueuedOp::Put(h, at) => QueuedOp::Put(h, moved(at)),
+            QueuedOp::KeyedPut(h, k, at) => QueuedOp::KeyedPut(h, moved(k), moved(at)),
             op => op,
         }));
         b.groups.push(Group { end: b.ops.len(), allow_null });
@@ -119,6 +122,7 @@ pub fn push_group(
     keys: &Unknown<'_>,
     payloads: &Unknown<'_>,
     allow_null: bool,
+    keyed: bool,
 ) -> Result<()> {
     use OpKind::*;
     let keys = Elements::of(env, keys, if matches!(kind, PutHash | DeleteHash) { "keyHashes" } else { "keys" })?;
@@ -134,7 +138,7 @@ pub fn push_group(
     let mut part = Batch { ops: Vec::with_capacity(keys.len as usize), ..Batch::default() };
     for i in 0..keys.len {
         let payload = payloads.as_ref().map(|p| p.get(i)).transpose()?;
-        let op = convert(env, kind, &keys.get(i)?, payload.as_ref(), &mut part.payloads)?;
+        let op = convert(env, kind, &keys.get(i)?, payload.as_ref(), &mut part.payloads, keyed)?;
         part.ops.push(op);
     }
     borrow(env, queue)?.push_part(part, allow_null);
@@ -157,12 +161,18 @@ fn convert(
     key: &Unknown<'_>,
     payload: Option<&Unknown<'_>>,
     payloads: &mut Payloads,
+    keyed: bool,
 ) -> Result<QueuedOp> {
     let payload = |payloads: &mut Payloads| match payload {
         Some(p) => payloads.push(env, p, "payload"),
         None => Err(invalid_value(env, "a put needs a payload")),
     };
     Ok(match kind {
+        OpKind::PutKey if keyed => {
+            // The key's bytes are kept for the engine, which records them.
+            let k = payloads.push(env, key, "key")?;
+            QueuedOp::KeyedPut(srd_engine::compute_hash(payloads.get(k)), k, payload(payloads)?)
+        }
         OpKind::PutKey => QueuedOp::Put(args::key_hash(env, key, "key")?, payload(payloads)?),
         OpKind::PutHash => QueuedOp::Put(args::hash(env, key, "keyHash")?, payload(payloads)?),
         OpKind::DeleteKey => QueuedOp::Delete(args::key_hash(env, key, "key")?),
@@ -237,6 +247,7 @@ pub fn flush(store: Arc<Store>, batch: Batch) -> Call<Outcomes> {
             .iter()
             .map(|op| match op {
                 QueuedOp::Put(h, p) => Op::Put(*h, batch.payloads.get(*p)),
+                QueuedOp::KeyedPut(h, k, p) => Op::KeyedPut(*h, batch.payloads.get(*k), batch.payloads.get(*p)),
                 QueuedOp::Delete(h) => Op::Delete(*h),
             })
             .collect();

@@ -37,6 +37,8 @@ pub struct NativeOpenOptions {
     pub exclusive: Option<bool>,
     /// Open without write access; writers fail with `ERR_STORE_READ_ONLY`.
     pub read_only: Option<bool>,
+    /// Record the bytes of keys written by key, so that `keys()` lists them.
+    pub keys: Option<bool>,
 }
 
 impl From<NativeOpenOptions> for srd_engine::OpenOptions {
@@ -47,12 +49,42 @@ impl From<NativeOpenOptions> for srd_engine::OpenOptions {
             durable: o.durable == Some(true),
             exclusive: o.exclusive == Some(true),
             read_only: o.read_only == Some(true),
+            keys: o.keys == Some(true),
         }
     }
 }
 
 /// Live entries whose checksum does not match: `(keyHash, metadataOffset)`.
 type Corrupt = Vec<(BigInt, f64)>;
+
+/// Listed keys, made into an array of Buffers on the JS thread.
+pub struct KeyList(Vec<Vec<u8>>);
+
+/// A listing of keys, run by `keys` and `keysAsync`.
+type ListKeys = Call<Vec<Vec<u8>>, KeyList>;
+
+impl From<Vec<Vec<u8>>> for KeyList {
+    fn from(keys: Vec<Vec<u8>>) -> KeyList {
+        KeyList(keys)
+    }
+}
+
+impl TypeName for KeyList {
+    fn type_name() -> &'static str {
+        "Array<Buffer>"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ToNapiValue for KeyList {
+    unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> Result<napi::sys::napi_value> {
+        let keys: Vec<Buffer> = val.0.into_iter().map(Buffer::from).collect();
+        // SAFETY: called by napi-rs with the live env of this call.
+        unsafe { Vec::<Buffer>::to_napi_value(env, keys) }
+    }
+}
 
 #[napi]
 pub struct NativeStore {
@@ -119,6 +151,17 @@ impl NativeStore {
         let s = self.get(env)?;
         let hashes = args::key_hashes(env, keys, hashed)?;
         Ok(call(move || Ok(batch_located(&s, &hashes, generation as u64, view_len as u64))))
+    }
+
+    fn keys_work(&self, env: &Env, prefix: Option<Unknown<'_>>) -> Result<ListKeys> {
+        let s = self.get(env)?;
+        let prefix = match prefix {
+            Some(p) if !matches!(p.get_type()?, ValueType::Undefined | ValueType::Null) => {
+                args::bytes(env, &p, "prefix")?.into_owned()
+            }
+            _ => Vec::new(),
+        };
+        Ok(call(move || Ok(s.keys(&prefix)?)))
     }
 
     fn verify_work(&self, env: &Env) -> Result<Call<Corrupt>> {
@@ -221,7 +264,9 @@ impl NativeStore {
     #[napi]
     pub fn batch_write(&self, env: &Env, keys: Unknown<'_>, payloads: Unknown<'_>) -> Result<f64> {
         let strings = Arena::new();
-        apply_puts(env, &*self.get(env)?, args::Puts::new(env, &keys, &payloads, false, &strings)?, false)
+        let s = self.get(env)?;
+        let keyed = s.records_keys();
+        apply_puts(env, &s, args::Puts::new(env, &keys, &payloads, false, &strings)?.keyed(keyed), false)
     }
 
     #[napi]
@@ -315,15 +360,16 @@ impl NativeStore {
     #[napi]
     pub fn stream_begin(&self, env: &Env, key: Unknown<'_>) -> Result<NativeStreamWriter> {
         let s = self.get(env)?;
-        let h = args::key_hash(env, &key, "key")?;
-        Ok(NativeStreamWriter::new(s.stream_writer(h).or_throw(env)?))
+        let key = args::bytes(env, &key, "key")?;
+        let h = srd_engine::compute_hash(&key);
+        Ok(NativeStreamWriter::new(s.stream_writer(h, Some(&key)).or_throw(env)?))
     }
 
     #[napi]
     pub fn stream_begin_with_key_hash(&self, env: &Env, hash: Unknown<'_>) -> Result<NativeStreamWriter> {
         let s = self.get(env)?;
         let h = args::hash(env, &hash, "keyHash")?;
-        Ok(NativeStreamWriter::new(s.stream_writer(h).or_throw(env)?))
+        Ok(NativeStreamWriter::new(s.stream_writer(h, None).or_throw(env)?))
     }
 
     /// Group commit: queues `kind(keys[i], payloads[i])` (put/delete by
@@ -339,8 +385,8 @@ impl NativeStore {
         payloads: Unknown<'_>,
         allow_null: bool,
     ) -> Result<()> {
-        self.get(env)?;
-        group::push_group(env, &self.handle.queue, kind, &keys, &payloads, allow_null)
+        let keyed = self.get(env)?.records_keys();
+        group::push_group(env, &self.handle.queue, kind, &keys, &payloads, allow_null, keyed)
     }
 
     /// Ends the open batch of queued groups; later ones start a new batch.
@@ -442,6 +488,25 @@ impl NativeStore {
             args::array(env, &keys, "keys")?.iter().map(|k| args::bytes(env, k, "key")).collect::<Result<Vec<_>>>()?;
         let keys: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
         s.batch_read_hashed_keys(&hashes, Some(&keys)).or_throw(env).map(|_| ())
+    }
+
+    /// The recorded live keys starting with `prefix` (all if omitted), oldest record first.
+    #[napi(ts_return_type = "Array<Buffer>")]
+    pub fn keys(&self, env: &Env, prefix: Option<Unknown<'_>>) -> Result<KeyList> {
+        tasks::run(env, self.keys_work(env, prefix)?)
+    }
+
+    #[napi(ts_return_type = "Promise<Array<Buffer>>")]
+    pub fn keys_async(&self, env: &Env, prefix: Option<Unknown<'_>>) -> Result<AsyncTask<Job<ListKeys>>> {
+        Ok(tasks::spawn(self.keys_work(env, prefix)?))
+    }
+
+    /// The recorded key of a live key hash, or null.
+    #[napi]
+    pub fn key_of(&self, env: &Env, key_hash: Unknown<'_>) -> Result<Option<Buffer>> {
+        let s = self.get(env)?;
+        let h = args::hash(env, &key_hash, "keyHash")?;
+        Ok(s.key_of(h).or_throw(env)?.map(Buffer::from))
     }
 
     #[napi]

@@ -20,8 +20,9 @@ impl Store {
     /// Returns the tail after the batch.
     pub fn apply(&self, ops: &[Op<'_>], allow_null: bool) -> Result<u64> {
         validate_ops(ops, allow_null)?;
+        let ops = expand(self.records_keys(), ops);
         let mut w = self.writer()?;
-        let tails = self.append(&mut w, ops)?;
+        let tails = self.append(&mut w, &ops)?;
         Ok(tails.last().copied().unwrap_or(w.tail))
     }
 
@@ -34,6 +35,8 @@ impl Store {
     /// from `ops` itself (a flush of 10,000 async writes in a fresh process
     /// paid ~2 µs per fresh page of the per-group lists this replaced).
     pub fn apply_groups(&self, ops: &[Op<'_>], groups: &[Group]) -> Applied {
+        let (ops, groups) = expand_groups(self.records_keys(), ops, groups);
+        let (ops, groups) = (&ops[..], &groups[..]);
         let mut failed = Vec::new();
         let mut start = 0;
         for (g, group) in groups.iter().enumerate() {
@@ -150,9 +153,59 @@ fn group_tails(base: u64, groups: &[Group], failed: &[(usize, Error)], op_tails:
         .collect()
 }
 
+/// In a store that records keys (see [`crate::keys`]): each `KeyedPut`
+/// preceded by its key's record, each delete (and tombstone put by key)
+/// followed by the delete of its record. Borrowed unchanged otherwise.
+pub(super) fn expand<'o, 'a>(keyed: bool, ops: &'o [Op<'a>]) -> Cow<'o, [Op<'a>]> {
+    if !keyed {
+        return Cow::Borrowed(ops);
+    }
+    let mut out = Vec::with_capacity(ops.len() * 2);
+    expand_into(&mut out, ops);
+    Cow::Owned(out)
+}
+
+fn expand_into<'a>(out: &mut Vec<Op<'a>>, ops: &[Op<'a>]) {
+    for &op in ops {
+        match op {
+            Op::KeyedPut(h, _, p) | Op::Put(h, p) if p == TOMBSTONE => {
+                out.push(op);
+                out.push(Op::Delete(crate::keys::record_hash(h)));
+            }
+            Op::KeyedPut(h, key, _) => {
+                out.push(Op::Record(h, key));
+                out.push(op);
+            }
+            Op::Delete(h) => {
+                out.push(op);
+                out.push(Op::Delete(crate::keys::record_hash(h)));
+            }
+            op => out.push(op),
+        }
+    }
+}
+
+/// `expand` of the ops of groups, each group expanded in place (bounds out
+/// of order are left as they are, for `apply_groups` to refuse).
+fn expand_groups<'o, 'a>(keyed: bool, ops: &'o [Op<'a>], groups: &'o [Group]) -> (Cow<'o, [Op<'a>]>, Cow<'o, [Group]>) {
+    if !keyed {
+        return (Cow::Borrowed(ops), Cow::Borrowed(groups));
+    }
+    let (mut out, mut ends, mut start) = (Vec::with_capacity(ops.len() * 2), Vec::with_capacity(groups.len()), 0);
+    for g in groups {
+        let Some(slice) = ops.get(start..g.end) else {
+            return (Cow::Borrowed(ops), Cow::Borrowed(groups));
+        };
+        expand_into(&mut out, slice);
+        ends.push(Group { end: out.len(), allow_null: g.allow_null });
+        start = g.end;
+    }
+    (Cow::Owned(out), Cow::Owned(ends))
+}
+
 pub(super) fn validate_ops(ops: &[Op<'_>], allow_null: bool) -> Result<()> {
     for op in ops {
-        if let Op::Put(_, payload) = op {
+        if let Op::Put(_, payload) | Op::KeyedPut(_, _, payload) = op {
             validate_payload(payload, allow_null)?;
         }
     }

@@ -21,9 +21,17 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 impl Store {
-    /// Live entries, newest first, as of now (a snapshot).
+    /// Live entries, newest first, as of now (a snapshot); key records are
+    /// not among them (see [`crate::keys`]).
     pub fn iter(&self) -> Result<crate::iter::EntryIter> {
-        self.with_index(|_, map, tail| crate::iter::EntryIter::new(map.clone(), tail, read(&self.generation).clone()))
+        self.iter_of(self.records_keys())
+    }
+
+    /// Live entries, key records included (what compaction copies).
+    fn iter_of(&self, hide_records: bool) -> Result<crate::iter::EntryIter> {
+        self.with_index(|_, map, tail| {
+            crate::iter::EntryIter::new(map.clone(), tail, read(&self.generation).clone(), hide_records)
+        })
     }
 
     /// Bytes `compact()` would reclaim: the tail minus the exact size of the
@@ -32,7 +40,7 @@ impl Store {
     /// the pads a compacted file still needs; we report what compaction frees.
     pub fn estimate_compaction_savings(&self) -> Result<u64> {
         let tail = self.file_size();
-        let mut sizes: Vec<u64> = self.iter()?.map(|e| e.file_size()).collect();
+        let mut sizes: Vec<u64> = self.iter_of(false)?.map(|e| e.file_size()).collect();
         sizes.reverse();
         let compacted = sizes.into_iter().fold(0u64, |t, size| t + format::pad_len(t) + size);
         Ok(tail.saturating_sub(compacted))
@@ -86,7 +94,7 @@ impl Store {
             let mut tail = 0u64;
             // Live entries in file order (oldest first): compaction is idempotent
             // and the last entry written stays the last entry.
-            let mut live: Vec<EntryHandle> = self.iter()?.collect();
+            let mut live: Vec<EntryHandle> = self.iter_of(false)?.collect();
             live.reverse();
             for entry in live {
                 // A payload that fails its checksum would get a fresh, valid

@@ -31,11 +31,8 @@ impl Store {
     #[inline]
     pub(super) fn follow(&self) {
         match self.shared.get() {
-            Some(shared) => {
-                if shared.word_now() != self.seen.load(Ordering::Acquire) {
-                    self.catch_up(shared);
-                }
-            }
+            Some(shared) if shared.word_now() != self.seen.load(Ordering::Acquire) => self.catch_up(shared),
+            Some(_) => {}
             None if self.read_only => self.now_and_then_look_for_page(),
             None => {}
         }
@@ -49,7 +46,7 @@ impl Store {
     /// would cost more than the read.)
     #[cold]
     fn now_and_then_look_for_page(&self) {
-        if self.page_looks.fetch_add(1, Ordering::Relaxed) % PAGE_LOOK_EVERY == 0 {
+        if self.page_looks.fetch_add(1, Ordering::Relaxed).is_multiple_of(PAGE_LOOK_EVERY) {
             self.look_for_page();
         }
     }

@@ -9,7 +9,8 @@
 //! - [`views`]: offsets for a caller reading through its own private view;
 //! - [`compact`]: iteration, verification, compaction;
 //! - [`stream`]: streamed writes;
-//! - [`follow`]: following what other processes commit (see [`crate::shared`]).
+//! - [`follow`]: following what other processes commit (see [`crate::shared`]);
+//! - [`keys`]: listing recorded keys, and hiding the records (see [`crate::keys`]).
 //!
 //! Lock order, everywhere: `writer` -> the append lock of every process
 //! (shared mode) -> `index` -> `generation`. A read takes
@@ -20,6 +21,7 @@
 mod commit;
 mod compact;
 mod follow;
+mod keys;
 mod open;
 mod parts;
 mod read;
@@ -88,6 +90,11 @@ pub struct Store {
     read_only: bool,
     /// Opened `exclusive`: no other process has the store open meanwhile.
     exclusive: bool,
+    /// Records the bytes of keys written by key (`OpenOptions::keys`, set by
+    /// any open of this engine that asks for it; see [`crate::keys`]).
+    keys: std::sync::atomic::AtomicBool,
+    /// The live key records, kept up to the tail lazily (`store::keys`).
+    records: Mutex<Option<keys::Records>>,
 }
 
 impl Drop for Store {
@@ -159,6 +166,12 @@ impl Store {
     /// Identity of the file this store reads (for the registry).
     pub(crate) fn file_id(&self) -> io::Result<registry::FileId> {
         registry::FileId::of(&crate::locks::read(&self.generation).file, &self.path)
+    }
+
+    /// True when writes by key record the key's bytes (`OpenOptions::keys`).
+    #[inline]
+    pub fn records_keys(&self) -> bool {
+        self.keys.load(Ordering::Relaxed)
     }
 
     /// True when opened read-only.

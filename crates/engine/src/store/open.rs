@@ -39,6 +39,10 @@ pub struct OpenOptions {
     /// past, not cut; other processes' commits are followed through the
     /// shared page where it can be read.
     pub read_only: bool,
+    /// Record the bytes of every key written by key, so that keys can be
+    /// listed (see [`crate::keys`]); the records are hidden from `len`,
+    /// iteration and `exists`. Any open of an engine asking for it turns it on.
+    pub keys: bool,
 }
 
 /// The canonical form of a path (the file may not exist yet).
@@ -119,6 +123,9 @@ impl Store {
         .map_err(|e| e.on_path(shown))?;
         // A read-only engine made while the store had no page may find one now.
         store.look_for_page();
+        if opts.keys {
+            store.keys.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         Ok(store)
     }
 
@@ -229,6 +236,8 @@ impl Store {
             seen: AtomicU64::new(word),
             read_only: false,
             exclusive: opts.exclusive,
+            keys: std::sync::atomic::AtomicBool::new(opts.keys),
+            records: Mutex::new(None),
         }
     }
 }

@@ -28,13 +28,14 @@ impl Store {
         let mut w = self.writer()?;
         let base = w.tail;
         let durable = self.durable;
+        let keyed = self.records_keys();
         let _producing = Producing::mark(&self.producer);
         let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Vec<Op<'a>>>>(PARTS_IN_FLIGHT);
         let writer: &mut Writer = &mut w;
         let written = std::thread::scope(|scope| {
             // No thread to be had (resource limits): the batch fails, writing nothing.
             let appender = std::thread::Builder::new()
-                .spawn_scoped(scope, move || write_parts(writer, durable, base, allow_null, rx))?;
+                .spawn_scoped(scope, move || write_parts(writer, durable, base, allow_null, keyed, rx))?;
             // A failed send: the appender failed and stopped listening.
             produce(&mut next, |part| tx.send(part).is_ok());
             drop(tx);
@@ -75,9 +76,12 @@ fn write_parts<'a>(
     durable: bool,
     base: u64,
     allow_null: bool,
+    keyed: bool,
     parts: impl IntoIterator<Item = Option<Vec<Op<'a>>>>,
 ) -> Result<(Vec<Vec<Op<'a>>>, Encoder)> {
-    let mut enc = Encoder::new(base, &[], false);
+    // A tombstone put (allow_null) in a store that records keys is followed
+    // by the delete of its record (`commit::expand`).
+    let mut enc = Encoder::new(base, &[], keyed && allow_null);
     let mut kept = Vec::new();
     writer.append_or_roll_back(durable, |file| {
         for part in parts {
@@ -86,6 +90,7 @@ fn write_parts<'a>(
             if ops.iter().any(|op| matches!(op, Op::Delete(_))) {
                 return Err(Error::invalid("a batch given in parts holds puts only"));
             }
+            let ops = super::commit::expand(keyed, &ops).into_owned();
             enc.push(file, &ops, |_| false)?;
             kept.push(ops);
         }

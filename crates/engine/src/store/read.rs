@@ -73,7 +73,13 @@ impl Store {
         })
     }
 
+    /// Live keys (key records not counted: see [`crate::keys`]).
     pub fn len(&self) -> usize {
+        if self.records_keys() {
+            if let Ok(n) = self.user_len() {
+                return n;
+            }
+        }
         self.follow();
         read(&self.index).keys.len()
     }

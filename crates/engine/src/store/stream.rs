@@ -36,6 +36,9 @@ impl Spool {
 pub struct StreamWriter {
     store: Arc<Store>,
     key_hash: u64,
+    /// The key's bytes, when known (recorded before the entry in a store
+    /// that records keys: see [`crate::keys`]).
+    key: Option<Vec<u8>>,
     spool: Spool,
     crc: crc32fast::Hasher,
     len: u64,
@@ -43,10 +46,11 @@ pub struct StreamWriter {
 }
 
 impl StreamWriter {
-    pub(crate) fn new(store: Arc<Store>, key_hash: u64) -> StreamWriter {
+    pub(crate) fn new(store: Arc<Store>, key_hash: u64, key: Option<Vec<u8>>) -> StreamWriter {
         StreamWriter {
             store,
             key_hash,
+            key,
             spool: Spool::Memory(Vec::new()),
             crc: crc32fast::Hasher::new(),
             len: 0,
@@ -99,28 +103,49 @@ impl StreamWriter {
             return Err(Error::invalid("a streamed payload made only of 0x00 bytes is rejected"));
         }
         let crc = self.crc.clone().finalize();
-        self.store.append_spooled(self.key_hash, &mut self.spool, self.len, crc)
+        let key = self.key.as_deref().filter(|_| self.store.records_keys());
+        self.store.append_spooled(self.key_hash, key, &mut self.spool, self.len, crc)
     }
 }
 
 impl Store {
-    /// Begins a streamed write of one entry (see [`StreamWriter`]); a
-    /// read-only store refuses before any of the stream is read.
-    pub fn stream_writer(self: &Arc<Self>, key_hash: u64) -> Result<StreamWriter> {
+    /// Begins a streamed write of one entry (see [`StreamWriter`]), of a
+    /// key given by its hash, and its bytes when known; a read-only store
+    /// refuses before any of the stream is read.
+    pub fn stream_writer(self: &Arc<Self>, key_hash: u64, key: Option<&[u8]>) -> Result<StreamWriter> {
         if self.read_only {
             return Err(Error::ReadOnly);
         }
-        Ok(StreamWriter::new(self.clone(), key_hash))
+        Ok(StreamWriter::new(self.clone(), key_hash, key.map(<[u8]>::to_vec)))
     }
 
     /// Appends a streamed entry whose payload is in `spool`. Used by `StreamWriter::finish`.
-    pub(crate) fn append_spooled(&self, key_hash: u64, spool: &mut Spool, len: u64, crc: u32) -> Result<u64> {
+    /// With `key`, the key's record goes first, in the same append.
+    pub(crate) fn append_spooled(
+        &self,
+        key_hash: u64,
+        key: Option<&[u8]>,
+        spool: &mut Spool,
+        len: u64,
+        crc: u32,
+    ) -> Result<u64> {
         let mut w = self.writer()?;
-        let base = w.tail;
+        let mut record = Vec::new();
+        let record_tail = match key {
+            Some(key) => format::encode_entry(
+                &mut record,
+                w.tail,
+                crate::keys::record_hash(key_hash),
+                &crate::keys::record_payload(key),
+            ),
+            None => w.tail,
+        };
+        let base = record_tail;
         let pad = format::pad_len(base);
         let m = base + pad + len;
         let meta = Metadata { key_hash, prev_offset: base, checksum: crc };
         w.append_or_roll_back(self.durable, |file| {
+            file.write_all(&record)?;
             file.write_all(&[0u8; 64][..pad as usize])?;
             spool.copy_into(file)?;
             file.write_all(&meta.encode())
@@ -128,7 +153,8 @@ impl Store {
         .map_err(|e| e.on_path(&self.path))?;
         let tail = m + METADATA_SIZE as u64;
         w.tail = tail;
-        self.publish(tail, 1, [(key_hash, Some(m))]);
+        let record_update = key.map(|_| (crate::keys::record_hash(key_hash), Some(record_tail - METADATA_SIZE as u64)));
+        self.publish(tail, 2, record_update.into_iter().chain([(key_hash, Some(m))]));
         Ok(tail)
     }
 }

@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 
 impl Store {
     pub fn write(&self, key: &[u8], payload: &[u8]) -> Result<u64> {
-        self.apply(&[Op::Put(compute_hash(key), payload)], false)
+        self.apply(&[Op::KeyedPut(compute_hash(key), key, payload)], false)
     }
 
     pub fn write_with_key_hash(&self, key_hash: u64, payload: &[u8]) -> Result<u64> {
@@ -18,7 +18,7 @@ impl Store {
     }
 
     pub fn batch_write(&self, entries: &[(&[u8], &[u8])]) -> Result<u64> {
-        let ops: Vec<Op> = entries.iter().map(|(k, p)| Op::Put(compute_hash(k), p)).collect();
+        let ops: Vec<Op> = entries.iter().map(|&(k, p)| Op::KeyedPut(compute_hash(k), k, p)).collect();
         self.apply(&ops, false)
     }
 
@@ -53,7 +53,7 @@ impl Store {
         }
         let old = compute_hash(old_key);
         let entry = self.read_with_key_hash(old)?.ok_or(Error::KeyNotFound { key_hash: old })?;
-        self.apply(&[Op::Put(compute_hash(new_key), entry.payload()), Op::Delete(old)], false)
+        self.apply(&[Op::KeyedPut(compute_hash(new_key), new_key, entry.payload()), Op::Delete(old)], false)
     }
 
     /// Copies the live entry of `key` into `target`; returns the target's tail.
@@ -62,7 +62,7 @@ impl Store {
             return Err(Error::invalid("cannot copy an entry into the same store; use rename"));
         }
         let entry = self.read(key)?.ok_or(Error::KeyNotFound { key_hash: compute_hash(key) })?;
-        target.apply(&[Op::Put(entry.key_hash(), entry.payload())], false)
+        target.apply(&[Op::KeyedPut(entry.key_hash(), key, entry.payload())], false)
     }
 
     /// Copies then deletes; returns this store's tail after the tombstone.

@@ -236,7 +236,7 @@ fn our_file_opens_in_the_crate() {
         deleted.push(b"k6".to_vec());
         // Stream.
         let streamed = pat(2004, 400_000 + 1);
-        let mut w = store.stream_writer(compute_hash(b"streamed")).unwrap();
+        let mut w = store.stream_writer(compute_hash(b"streamed"), None).unwrap();
         for chunk in streamed.chunks(65_536 + 7) {
             w.write(chunk).unwrap();
         }
@@ -406,7 +406,7 @@ fn run_ours(path: &Path, steps: &[Step]) {
                 store.rename(a, b).unwrap();
             }
             Step::Stream(k, v, chunk) => {
-                let mut w = store.stream_writer(compute_hash(k)).unwrap();
+                let mut w = store.stream_writer(compute_hash(k), None).unwrap();
                 for c in v.chunks(*chunk) {
                     w.write(c).unwrap();
                 }
