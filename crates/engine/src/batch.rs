@@ -66,7 +66,7 @@ impl Encoder {
                 }
                 Op::Record(h, key) => {
                     let r = crate::keys::record_hash(h);
-                    self.tail = format::encode_entry(&mut self.buf, self.pos, r, &crate::keys::record_payload(key));
+                    self.tail = format::encode_entry2(&mut self.buf, self.pos, r, crate::keys::PREFIX, key);
                     self.note(r, true);
                 }
                 Op::Put(h, p) | Op::KeyedPut(h, _, p) if p.len() >= DIRECT_WRITE_MIN => {

@@ -159,6 +159,23 @@ pub fn encode_entry(buf: &mut Vec<u8>, base: u64, key_hash: u64, payload: &[u8])
     base + buf.len() as u64
 }
 
+/// As [`encode_entry`], for a payload given in two parts (`head` then
+/// `tail`, e.g. a key record's prefix and key), without joining them first.
+pub fn encode_entry2(buf: &mut Vec<u8>, base: u64, key_hash: u64, head: &[u8], tail: &[u8]) -> u64 {
+    let prev = base + buf.len() as u64;
+    let pad = pad_len(prev) as usize;
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(head);
+    crc.update(tail);
+    let meta = Metadata { key_hash, prev_offset: prev, checksum: crc.finalize() };
+    buf.reserve(pad + head.len() + tail.len() + METADATA_SIZE);
+    buf.resize(buf.len() + pad, 0);
+    buf.extend_from_slice(head);
+    buf.extend_from_slice(tail);
+    buf.extend_from_slice(&meta.encode());
+    base + buf.len() as u64
+}
+
 /// Appends one tombstone (no pre-pad) to `buf`. Returns the new tail.
 pub fn encode_tombstone(buf: &mut Vec<u8>, base: u64, key_hash: u64) -> u64 {
     let prev = base + buf.len() as u64;

@@ -38,6 +38,19 @@ pub fn bytes<'a>(env: &Env, v: &Unknown<'a>, what: &str) -> Result<Cow<'a, [u8]>
     }
 }
 
+/// The bytes of a `string | Uint8Array` key: a short string is copied into
+/// `stack` (no allocation, as in `key_hash`), other values as `bytes` gives them.
+pub fn key_bytes<'a>(env: &Env, v: &Unknown<'a>, stack: &'a mut [u8; 256], what: &str) -> Result<Cow<'a, [u8]>> {
+    let (e, value) = raw(v);
+    let mut n = 0usize;
+    // SAFETY: `stack` is writable for its length; napi writes at most 255 bytes plus NUL.
+    let status = unsafe { sys::napi_get_value_string_utf8(e, value, stack.as_mut_ptr().cast(), stack.len(), &mut n) };
+    if status == sys::Status::napi_ok && n < 252 {
+        return Ok(Cow::Borrowed(&stack[..n]));
+    }
+    bytes(env, v, what)
+}
+
 /// XXH3 hash of a `string | Uint8Array` key.
 pub fn key_hash(env: &Env, v: &Unknown<'_>, what: &str) -> Result<u64> {
     let (e, value) = raw(v);

@@ -20,7 +20,15 @@ impl Store {
     /// Returns the tail after the batch.
     pub fn apply(&self, ops: &[Op<'_>], allow_null: bool) -> Result<u64> {
         validate_ops(ops, allow_null)?;
-        let ops = expand(self.records_keys(), ops);
+        // One put by key (a single write: the common case) expands on the stack.
+        let one;
+        let ops = match ops {
+            [op @ Op::KeyedPut(h, key, p)] if self.records_keys() && *p != TOMBSTONE => {
+                one = [Op::Record(*h, key), *op];
+                Cow::Borrowed(&one[..])
+            }
+            _ => expand(self.records_keys(), ops),
+        };
         let mut w = self.writer()?;
         let tails = self.append(&mut w, &ops)?;
         Ok(tails.last().copied().unwrap_or(w.tail))
