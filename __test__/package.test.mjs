@@ -4,7 +4,9 @@
 // examples from them as ESM, as CommonJS and as TypeScript (tsc --strict with
 // moduleResolution node16, nodenext and bundler). Without the platform package,
 // importing fails with ERR_NATIVE_BINDING_MISSING and a message that says what
-// to install.
+// to install. `simd-r-drive/keyv` (the keyv adapter) is imported as ESM and
+// CommonJS and typechecked, with keyv installed beside it (its peer
+// dependency; packed from the repo's node_modules, so the install stays offline).
 //
 // It packs the build as it is, the .node at the repo root and lib/ (`npm test`
 // builds both first; rebuilding here would rewrite lib/ under other tests),
@@ -15,7 +17,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { readmeBlocks, repo, runCliExamples, runExamples, runNode, typecheckExamples } from './helpers/readme-examples.mjs'
+import { readmeBlocks, repo, runCliExamples, runExamples, runNode, tsOptions, tsc, typecheckExamples } from './helpers/readme-examples.mjs'
 
 const execFileP = promisify(execFile)
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
@@ -55,6 +57,7 @@ function newProject(name) {
 let packed
 let project
 let installOutput
+let keyvInstallOutput
 const ready = (async () => {
   const { stdout } = await execFileP(process.execPath, [path.join(repo, 'scripts', 'pack-local.mjs'), '--reuse-native', '--no-build-ts', '--json', '--out', path.join(work, 'dist')], {
     cwd: repo,
@@ -63,6 +66,12 @@ const ready = (async () => {
   packed = JSON.parse(stdout)
   project = newProject('app')
   installOutput = await npmIn(project, ['install', '--offline', '--no-audit', '--no-fund', packed.root, packed.platform])
+  // keyv (the adapter's peer dependency, for the README's keyv example and the
+  // adapter's tests below) and its one dependency, packed from the repo's copies.
+  const keyvTarballs = JSON.parse(
+    (await npmIn(repo, ['pack', path.join(repo, 'node_modules', 'keyv'), path.join(repo, 'node_modules', '@keyv', 'serialize'), '--json', '--ignore-scripts', '--pack-destination', path.join(work, 'dist')])).stdout,
+  ).map((info) => path.join(work, 'dist', info.filename))
+  keyvInstallOutput = await npmIn(project, ['install', '--offline', '--no-audit', '--no-fund', ...keyvTarballs])
 })()
 ready.catch(() => {}) // reported by each test that awaits it
 
@@ -71,7 +80,7 @@ test.serial('pack:local packs the root package without the .node, test or bench 
   t.is(path.basename(packed.root), `${pkg.name}-${pkg.version}.tgz`)
   t.is(path.basename(packed.platform), `${packed.platformPackage}-${pkg.version}.tgz`)
   const root = await listTarball(packed.root)
-  for (const f of ['package.json', 'README.md', 'index.js', 'index.d.ts', 'lib/index.js', 'lib/index.mjs', 'lib/index.d.ts', 'lib/native.js']) {
+  for (const f of ['package.json', 'README.md', 'index.js', 'index.d.ts', 'lib/index.js', 'lib/index.mjs', 'lib/index.d.ts', 'lib/native.js', 'lib/keyv.js', 'lib/keyv.mjs', 'lib/keyv.d.ts', 'lib/keyv.d.mts']) {
     t.true(root.includes(f), `root tarball has ${f}`)
   }
   for (const f of root) {
@@ -123,6 +132,97 @@ test.serial("the README's examples run from the installed package as ESM, Common
     cwd: path.join(project, fs.readdirSync(project).find((d) => d.endsWith('-esm'))),
   })
   t.is(fs.realpathSync(stdout.trim()), fs.realpathSync(path.join(project, 'node_modules', pkg.name, 'lib', 'index.js')))
+})
+
+test.serial('simd-r-drive/keyv from the installed package: ESM and CommonJS (default and named export), over keyv 5', async (t) => {
+  await ready
+  const out = `${keyvInstallOutput.stdout}${keyvInstallOutput.stderr}`
+  t.notRegex(out, /npm warn|npm error/i, out)
+  const installed = JSON.parse(fs.readFileSync(path.join(project, 'node_modules', pkg.name, 'package.json'), 'utf8'))
+  t.deepEqual(installed.peerDependencies, { keyv: pkg.peerDependencies.keyv })
+  t.true(installed.peerDependenciesMeta.keyv.optional)
+  const dir = path.join(project, 'keyv-probe')
+  fs.mkdirSync(dir, { recursive: true })
+  const body = (what) => `const keyv = new Keyv({ store: new ${what}('probe.srd'), namespace: 'n' })
+  await keyv.set('a', { v: 1 }, 60_000)
+  const found = []
+  for await (const [k, v] of keyv.iterator()) found.push([k, v])
+  console.log(JSON.stringify([await keyv.get('a'), found, keyv.store.opts.path]))
+  await keyv.clear()
+  console.log(await keyv.has('a'))
+  await keyv.disconnect()
+`
+  fs.writeFileSync(
+    path.join(dir, 'probe.mjs'),
+    `import KeyvSimdRDrive, { KeyvSimdRDrive as Named } from 'simd-r-drive/keyv'
+import Keyv from 'keyv'
+console.log(KeyvSimdRDrive === Named, typeof KeyvSimdRDrive)
+${body('KeyvSimdRDrive')}`,
+  )
+  fs.writeFileSync(
+    path.join(dir, 'probe.cjs'),
+    `const adapter = require('simd-r-drive/keyv')
+const { Keyv } = require('keyv')
+console.log(adapter.default === adapter.KeyvSimdRDrive, typeof adapter.KeyvSimdRDrive)
+;(async () => {
+${body('adapter.KeyvSimdRDrive')}})()
+`,
+  )
+  for (const file of ['probe.mjs', 'probe.cjs']) {
+    const { stdout } = await runNode(file, dir)
+    t.deepEqual(stdout.split('\n'), ['true function', JSON.stringify([{ v: 1 }, [['a', { v: 1 }]], 'probe.srd']), 'false', ''], file)
+  }
+  // Resolved through the installed package's exports, not the repo.
+  const resolved = await execFileP(process.execPath, ['-p', "require.resolve('simd-r-drive/keyv')"], { cwd: dir })
+  t.is(fs.realpathSync(resolved.stdout.trim()), fs.realpathSync(path.join(project, 'node_modules', pkg.name, 'lib', 'keyv.js')))
+})
+
+test.serial('simd-r-drive/keyv typechecks from the installed declarations: an ES module (node16, nodenext, bundler) and a CommonJS one', async (t) => {
+  await ready
+  const dir = path.join(project, 'keyv-types')
+  fs.mkdirSync(dir, { recursive: true })
+  fs.writeFileSync(
+    path.join(dir, 'esm.mts'),
+    `import KeyvSimdRDrive, { KeyvSimdRDrive as Named, type KeyvSimdRDriveOptions } from 'simd-r-drive/keyv'
+import Keyv, { type KeyvStoreAdapter } from 'keyv'
+import type { DataStore } from 'simd-r-drive'
+
+const options: KeyvSimdRDriveOptions = { path: 'cache.srd', durable: true }
+const adapter: KeyvStoreAdapter = new KeyvSimdRDrive(options)
+const named: Named = new Named('cache.srd')
+const store: DataStore = named.store
+const keyv = new Keyv<{ n: number }>({ store: adapter, namespace: 'ns' })
+export const value: Promise<{ n: number } | undefined> = keyv.get('k')
+export const expired: Promise<number> = named.clearExpired()
+export const dialect: 'etcd' = named.opts.dialect
+export const records: boolean = store.closed
+// @ts-expect-error the adapter always opens with keys on
+new KeyvSimdRDrive({ path: 'x', keys: false })
+// @ts-expect-error a path is required
+new KeyvSimdRDrive({ durable: true })
+`,
+  )
+  fs.writeFileSync(
+    path.join(dir, 'cjs.cts'),
+    `import adapter = require('simd-r-drive/keyv')
+import keyv = require('keyv')
+
+const a: keyv.KeyvStoreAdapter = new adapter.KeyvSimdRDrive('cache.srd')
+const b: adapter.KeyvSimdRDrive = new adapter.default({ path: 'cache.srd' })
+export const stores = [new keyv.Keyv({ store: a }), new keyv.Keyv(b)]
+`,
+  )
+  for (const resolution of ['node16', 'nodenext', 'bundler']) {
+    const files = resolution === 'bundler' ? ['esm.mts'] : ['esm.mts', 'cjs.cts']
+    const config = `tsconfig.${resolution}.json`
+    fs.writeFileSync(path.join(dir, config), JSON.stringify({ compilerOptions: tsOptions(resolution), files }, null, 2))
+    await tsc(dir, ['-p', config])
+  }
+  // Negative control: a wrong type is caught (the checks above are not vacuous).
+  fs.writeFileSync(path.join(dir, 'bad.mts'), "import KeyvSimdRDrive from 'simd-r-drive/keyv'\nexport const n: number = new KeyvSimdRDrive('x').store\n")
+  fs.writeFileSync(path.join(dir, 'tsconfig.bad.json'), JSON.stringify({ compilerOptions: tsOptions('nodenext'), files: ['bad.mts'] }))
+  const err = await t.throwsAsync(tsc(dir, ['-p', 'tsconfig.bad.json']))
+  t.regex(err.message, /TS2322/)
 })
 
 test.serial("the installed simd-r-drive command (node_modules/.bin) runs the README's command-line lines", async (t) => {

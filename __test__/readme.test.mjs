@@ -40,6 +40,8 @@ function tempProject(t) {
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
   fs.mkdirSync(path.join(dir, 'node_modules'))
   fs.symlinkSync(repo, path.join(dir, 'node_modules', pkg.name), 'dir')
+  // keyv, for the keyv adapter's example (a peer dependency a user installs beside it).
+  fs.symlinkSync(path.join(repo, 'node_modules', 'keyv'), path.join(dir, 'node_modules', 'keyv'), 'dir')
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'readme-examples', private: true }))
   return dir
 }
