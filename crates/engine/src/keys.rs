@@ -23,11 +23,22 @@ pub const PREFIX: &[u8; 5] = b"\xF7key\xFD";
 /// of `u64le(hash(PREFIX)) ++ u64le(key_hash)`, i.e. of the crate's
 /// `NamespaceHasher::new(PREFIX).namespace(key)`.
 pub fn record_hash(key_hash: u64) -> u64 {
-    static PREFIX_HASH: std::sync::LazyLock<u64> = std::sync::LazyLock::new(|| compute_hash(PREFIX));
     let mut ns = [0u8; 16];
-    ns[..8].copy_from_slice(&PREFIX_HASH.to_le_bytes());
+    ns[..8].copy_from_slice(&prefix_hash().to_le_bytes());
     ns[8..].copy_from_slice(&key_hash.to_le_bytes());
     compute_hash(&ns)
+}
+
+/// True for a key reserved for records: the 16-byte namespaced key whose
+/// hash is a record hash (`NamespaceHasher::new(PREFIX).namespace(k)` for
+/// some `k`). A store that records keys refuses to write it.
+pub fn is_record_key(key: &[u8]) -> bool {
+    key.len() == 16 && key[..8] == prefix_hash().to_le_bytes()
+}
+
+fn prefix_hash() -> u64 {
+    static PREFIX_HASH: std::sync::LazyLock<u64> = std::sync::LazyLock::new(|| compute_hash(PREFIX));
+    *PREFIX_HASH
 }
 
 /// The payload of a key's record.

@@ -140,3 +140,18 @@ fn the_rust_crate_reads_a_store_with_records_and_sees_them_as_entries_of_namespa
     assert_eq!(listed(&s), ["user:42"]);
     assert_eq!(s.len(), 2);
 }
+
+#[test]
+fn a_records_key_is_neither_shown_nor_writable_in_a_store_that_records_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir.path().join("s.srd"));
+    s.write(b"k", b"v").unwrap();
+    let rk = srd_engine::NamespaceHasher::new(PREFIX).namespace(b"k");
+    assert!(!s.exists(&rk), "a record is not shown by exists");
+    assert!(s.read(&rk).unwrap().is_none(), "nor by read");
+    assert!(s.batch_read(&[&rk]).unwrap()[0].is_none());
+    assert!(matches!(s.write(&rk, b"x"), Err(srd_engine::Error::InvalidArgument(_))), "nor written over");
+    assert!(s.stream_writer(compute_hash(&rk), Some(&rk)).is_err());
+    assert_eq!(listed(&s), ["k"]);
+    assert_eq!(s.read(b"k").unwrap().unwrap().payload(), b"v");
+}

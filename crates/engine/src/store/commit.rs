@@ -19,7 +19,7 @@ impl Store {
     /// A `[0x00]` payload is written as a tombstone only with `allow_null`.
     /// Returns the tail after the batch.
     pub fn apply(&self, ops: &[Op<'_>], allow_null: bool) -> Result<u64> {
-        validate_ops(ops, allow_null)?;
+        validate_keyed(self.records_keys(), ops, allow_null)?;
         // One put by key (a single write: the common case) expands on the stack.
         let one;
         let ops = match ops {
@@ -49,7 +49,7 @@ impl Store {
         let mut start = 0;
         for (g, group) in groups.iter().enumerate() {
             let valid = match ops.get(start..group.end) {
-                Some(slice) => validate_ops(slice, group.allow_null),
+                Some(slice) => validate_keyed(self.records_keys(), slice, group.allow_null),
                 None => Err(Error::invalid("group bounds out of order")),
             };
             if let Err(e) = valid {
@@ -209,6 +209,25 @@ fn expand_groups<'o, 'a>(keyed: bool, ops: &'o [Op<'a>], groups: &'o [Group]) ->
         start = g.end;
     }
     (Cow::Owned(out), Cow::Owned(ends))
+}
+
+/// `validate_ops`, and in a store that records keys, no put of a key
+/// reserved for key records (it would overwrite another key's record).
+pub(super) fn validate_keyed(keyed: bool, ops: &[Op<'_>], allow_null: bool) -> Result<()> {
+    validate_ops(ops, allow_null)?;
+    if keyed {
+        for op in ops {
+            if let Op::KeyedPut(_, key, _) = op {
+                if crate::keys::is_record_key(key) {
+                    return Err(Error::invalid(
+                        "this key is reserved for key records in a store opened with { keys: true } \
+                         (16 bytes starting with the hash of F7 6B 65 79 FD)",
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn validate_ops(ops: &[Op<'_>], allow_null: bool) -> Result<()> {

@@ -4,7 +4,7 @@
 //! lazily, by walking the entries appended since (by this process or
 //! others), so writes pay nothing for it.
 
-use super::Store;
+use super::{Indexed, Store};
 use crate::error::Result;
 use crate::format::{EntryLocation, Metadata, METADATA_SIZE};
 use crate::hash::compute_hash;
@@ -16,6 +16,7 @@ use hashbrown::HashSet;
 use std::hash::BuildHasherDefault;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::sync::RwLockReadGuard;
 
 /// The live records of a snapshot: their hashes, as of tail `upto` of
 /// file generation `generation`.
@@ -74,6 +75,28 @@ fn payload_at(bytes: &[u8], m: u64) -> Option<&[u8]> {
 }
 
 impl Store {
+    /// True when the live entry of `h`, whose metadata is at `m` of `map`,
+    /// is a key record of a store that records keys: reads show it as
+    /// absent. An entry past the end of `map` (appended since it was made)
+    /// is shown.
+    #[inline]
+    pub(super) fn is_hidden(&self, map: &ReadMap, h: u64, m: u64) -> bool {
+        self.records_keys() && payload_at(map.bytes(), m).is_some_and(|p| record_key(h, p).is_some())
+    }
+
+    /// `is_hidden` for a caller holding the index read lock `ix`, which it
+    /// gives up: when `m` lies past `ix`'s map, the check maps the tail anew.
+    pub(super) fn is_hidden_under(&self, ix: RwLockReadGuard<'_, Indexed>, h: u64, m: u64) -> bool {
+        if !self.records_keys() {
+            return false;
+        }
+        if m + METADATA_SIZE as u64 <= ix.map.len() {
+            return self.is_hidden(&ix.map, h, m);
+        }
+        drop(ix);
+        self.with_index(|_, map, _| self.is_hidden(map, h, m)).unwrap_or(false)
+    }
+
     /// Runs `f` on the index, a map and tail of one moment, and the live
     /// records as of that tail.
     fn with_records<R>(&self, f: impl FnOnce(&KeyIndex, &Arc<ReadMap>, u64, &Records) -> R) -> Result<R> {

@@ -1,7 +1,7 @@
 //! A batch given in parts (converted by the caller as it goes) and written
 //! by a second thread meanwhile: all or nothing, like any batch.
 
-use super::commit::validate_ops;
+use super::commit::validate_keyed;
 use super::{Producing, Store};
 use crate::batch::{self, Encoder};
 use crate::error::{Error, Result};
@@ -86,7 +86,7 @@ fn write_parts<'a>(
     writer.append_or_roll_back(durable, |file| {
         for part in parts {
             let ops = part.ok_or_else(|| Error::invalid("the batch was aborted"))?;
-            validate_ops(&ops, allow_null)?;
+            validate_keyed(keyed, &ops, allow_null)?;
             if ops.iter().any(|op| matches!(op, Op::Delete(_))) {
                 return Err(Error::invalid("a batch given in parts holds puts only"));
             }

@@ -25,12 +25,16 @@ impl Store {
                 return Ok(None);
             };
             if m + METADATA_SIZE as u64 <= ix.map.len() {
-                return Ok(EntryHandle::at(ix.map.clone(), m));
+                return Ok(EntryHandle::at(ix.map.clone(), m).filter(|_| !self.is_hidden(&ix.map, key_hash, m)));
             }
         }
         // The entry was appended after the map was made (rare: once per
         // read after a write).
-        self.with_index(|keys, map, _| keys.get(key_hash).and_then(|m| EntryHandle::at(map.clone(), m)))
+        self.with_index(|keys, map, _| {
+            keys.get(key_hash)
+                .filter(|&m| !self.is_hidden(map, key_hash, m))
+                .and_then(|m| EntryHandle::at(map.clone(), m))
+        })
     }
 
     pub fn exists(&self, key: &[u8]) -> bool {
@@ -39,7 +43,11 @@ impl Store {
 
     pub fn exists_with_key_hash(&self, key_hash: u64) -> bool {
         self.follow();
-        read(&self.index).keys.contains(key_hash)
+        let ix = read(&self.index);
+        match ix.keys.get(key_hash) {
+            Some(m) => !self.is_hidden_under(ix, key_hash, m),
+            None => false,
+        }
     }
 
     /// Reads `hashes`; when `keys` are given each must hash to its hash
@@ -56,7 +64,12 @@ impl Store {
             }
         }
         self.with_index(|keys, map, _| {
-            hashes.iter().map(|&h| keys.get(h).and_then(|m| EntryHandle::at(map.clone(), m))).collect()
+            hashes
+                .iter()
+                .map(|&h| {
+                    keys.get(h).filter(|&m| !self.is_hidden(map, h, m)).and_then(|m| EntryHandle::at(map.clone(), m))
+                })
+                .collect()
         })
     }
 

@@ -116,6 +116,13 @@ impl Store {
         if self.read_only {
             return Err(Error::ReadOnly);
         }
+        if let Some(key) = key {
+            super::commit::validate_keyed(
+                self.records_keys(),
+                &[crate::ops::Op::KeyedPut(key_hash, key, b"-")],
+                false,
+            )?;
+        }
         Ok(StreamWriter::new(self.clone(), key_hash, key.map(<[u8]>::to_vec)))
     }
 

@@ -34,6 +34,9 @@ impl Store {
         if m + METADATA_SIZE as u64 > view_len || self.generation_id.load(Ordering::Acquire) != generation {
             return Located::StaleView;
         }
+        if self.is_hidden_under(index, key_hash, m) {
+            return Located::Absent;
+        }
         Located::At(m)
     }
 
