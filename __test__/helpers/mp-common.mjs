@@ -2,21 +2,12 @@
 // self-describing payloads whose bytes are a function of (key, version), a
 // line-oriented log of acknowledged writes, and running child processes.
 import fs from 'node:fs'
+import readline from 'node:readline'
 import { spawn } from 'node:child_process'
-import { rng, parsePayload } from './payload.mjs'
+import { rng, parsePayload, seedOf } from './payload.mjs'
 import { onLines } from './lines.mjs'
 
 export { parsePayload }
-
-/** FNV-1a of a string, as a uint32 seed. */
-function seedOf(text) {
-  let h = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i)
-    h = Math.imul(h, 0x01000193) >>> 0
-  }
-  return h || 1
-}
 
 /**
  * Payload length profiles (bytes after the `key:version:` header):
@@ -201,3 +192,12 @@ export function lastJson(lines) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+/** Says 'ready' on stdout, then waits for a line 'go' on stdin (a common start for child processes). */
+export async function readyThenGo() {
+  console.log('ready')
+  const rl = readline.createInterface({ input: process.stdin })
+  for await (const line of rl) if (line === 'go') break
+  rl.close()
+  process.stdin.destroy()
+}

@@ -7,20 +7,15 @@
 //
 //   node mp-compactor.mjs FILE PREFIX KEYS COUNT SLEEP_MS
 import fs from 'node:fs'
-import readline from 'node:readline'
 import { DataStore } from '../../lib/index.mjs'
-import { checkPayload } from './mp-common.mjs'
+import { checkPayload, readyThenGo } from './mp-common.mjs'
 
 const [file, prefix, keysArg, countArg, sleepArg] = process.argv.slice(2)
 const KEYS = Number(keysArg)
 const COUNT = Number(countArg)
 const SLEEP = Number(sleepArg)
 const s = DataStore.open(file)
-console.log('ready')
-const rl = readline.createInterface({ input: process.stdin })
-for await (const line of rl) if (line === 'go') break
-rl.close()
-process.stdin.destroy()
+await readyThenGo()
 
 const errors = []
 const bad = (m) => errors.length < 20 && errors.push(m)

@@ -8,9 +8,8 @@
 //
 //   node mp-race.mjs FILE SIDE KEYS OPS LOG
 import fs from 'node:fs'
-import readline from 'node:readline'
 import { DataStore } from '../../lib/index.mjs'
-import { mpPayload } from './mp-common.mjs'
+import { mpPayload, readyThenGo } from './mp-common.mjs'
 import { rng } from './payload.mjs'
 
 const [file, sideArg, keysArg, opsArg, logPath] = process.argv.slice(2)
@@ -19,11 +18,7 @@ const KEYS = Number(keysArg)
 const OPS = Number(opsArg)
 const next = rng(0x9e3779b9 ^ (SIDE + 1) * 0x85ebca6b)
 const s = DataStore.open(file)
-console.log('ready')
-const rl = readline.createInterface({ input: process.stdin })
-for await (const line of rl) if (line === 'go') break
-rl.close()
-process.stdin.destroy()
+await readyThenGo()
 
 const log = []
 let n = 0

@@ -4,7 +4,7 @@
 // came from and recompute its exact bytes.
 
 /** FNV-1a of a string, as a uint32 seed. */
-function seedOf(text) {
+export function seedOf(text) {
   let h = 0x811c9dc5
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i)
