@@ -48,7 +48,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CALLS, EXCLUSIVE, EXCLUSIVE_CALLS, PEERS } from './engines.mjs'
+import { CALLS, EXCLUSIVE, EXCLUSIVE_CALLS, PEERS, WRITER_RATE } from './engines.mjs'
 import { STREAM_KINDS } from './streams.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -243,7 +243,7 @@ const ROWS = [
   },
   {
     id: 'multiGet',
-    label: `(j) random get in one process while another writes (${fmtInt(GETS)} gets)`,
+    label: `(j) random get in one process while another writes ${fmtInt(WRITER_RATE)} keys/s (${fmtInt(GETS)} gets)`,
     unit: 'ops/s',
     better: 'higher',
     calls: CALLS.multiGet,
