@@ -285,7 +285,10 @@ async function loadOurs() {
 /**
  * Our engine, opened with `base` options besides the row's own: `ours` is the
  * default open (any number of processes, a shared page, an OS lock per
- * append), `ours-exclusive` the single-process open ({exclusive: true}).
+ * append), `ours-exclusive` the single-process open ({exclusive: true}),
+ * `ours-keys` the default open recording keys ({keys: true}: each write by
+ * key also appends, in the same append just before the value, an entry
+ * holding the key's bytes, so that `keys()` lists them).
  */
 function oursEngine(name, base) {
   const options = (own) => {
@@ -335,6 +338,7 @@ function oursEngine(name, base) {
 
 const ours = oursEngine('ours', {})
 const oursExclusive = oursEngine('ours-exclusive', { exclusive: true })
+const oursKeys = oursEngine('ours-keys', { keys: true })
 
 // ---------------------------------------------------------------- lmdb
 
@@ -501,11 +505,15 @@ const sqlite = rows({
   },
 })
 
-export const ENGINES = { ours, 'ours-exclusive': oursExclusive, lmdb, 'classic-level': level, 'better-sqlite3': sqlite }
+export const ENGINES = { ours, 'ours-exclusive': oursExclusive, 'ours-keys': oursKeys, lmdb, 'classic-level': level, 'better-sqlite3': sqlite }
 export const PEERS = ['lmdb', 'classic-level', 'better-sqlite3']
 /** Ours opened with {exclusive: true}: measured beside ours in the rows marked `exclusive` (bench/run.mjs). */
 export const EXCLUSIVE = 'ours-exclusive'
 export const EXCLUSIVE_CALLS = 'the same calls as ours, on a store opened with {exclusive: true} (single-process mode: no shared page, no lock per write)'
+/** Ours opened with {keys: true}: measured beside ours in the rows marked `keys` (bench/run.mjs). */
+export const KEYS = 'ours-keys'
+export const KEYS_CALLS =
+  "the same calls as ours, on a store opened with {keys: true} (each key's bytes recorded in an entry of their own, written in the same append just before the value, so that store.keys() lists them)"
 
 /** Bytes the files under `dir` take: apparent (st_size) and allocated (st_blocks * 512). */
 export function diskUsage(dir) {

@@ -14,6 +14,10 @@
 // (d) and (h) also run ours opened with {exclusive: true} (single-process
 // mode), beside the default open in each repetition: the column
 // default/exclusive is what several-process support costs a single process.
+// Rows (a) page cache, (b) and (g) also run ours opened with {keys: true}
+// (each key's bytes recorded in the same append, so that keys() lists them),
+// beside the default open in each repetition: the column keys/default is
+// what listing keys costs (target: a single put within 1.5x of a plain put).
 // Rows (i) and (j) run several processes on one store (ours in its default
 // open, lmdb on one env; classic-level cannot): the driver starts them, each
 // opens the store and waits at a barrier (a `go` line on its stdin), and
@@ -39,6 +43,10 @@
 //                         and rows (i) 4 processes writing, (j) gets while another
 //                         process writes; prints them with their targets, writes no
 //                         file (~1 min with BENCH_REPS=3; BENCH_QUICK=1 for less)
+//   BENCH_ONLY=keys       run only what recording keys costs (also `--only=keys`): ours
+//                         against ours opened {keys: true} in rows (a) page cache, (b)
+//                         and (g); prints them with the target, writes no file
+//                         (~10 s with BENCH_REPS=5; BENCH_QUICK=1 for less)
 //   BENCH_STREAM_MIB=1024 stream length of those rows (the target stays 64 MiB)
 //   BENCH_LIB=<path>      the package build the stream rows load (default lib/index.mjs),
 //                         e.g. an older build, to measure a before/after
@@ -48,7 +56,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CALLS, EXCLUSIVE, EXCLUSIVE_CALLS, PEERS, WRITER_RATE } from './engines.mjs'
+import { CALLS, EXCLUSIVE, EXCLUSIVE_CALLS, KEYS, KEYS_CALLS, PEERS, WRITER_RATE } from './engines.mjs'
 import { STREAM_KINDS } from './streams.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -77,17 +85,21 @@ const ONLY = (process.env.BENCH_ONLY || process.argv.find((a) => a.startsWith('-
   .split(',')
   .filter(Boolean)
 for (const o of ONLY) {
-  if (o !== 'streams' && o !== 'multi') {
-    console.error(`bench: unknown row group '${o}' in BENCH_ONLY / --only (known: streams, multi)`)
+  if (o !== 'streams' && o !== 'multi' && o !== 'keys') {
+    console.error(`bench: unknown row group '${o}' in BENCH_ONLY / --only (known: streams, multi, keys)`)
     process.exit(2)
   }
 }
 if (ONLY.length > 1) {
-  console.error('bench: BENCH_ONLY / --only takes one row group (streams or multi)')
+  console.error('bench: BENCH_ONLY / --only takes one row group (streams, multi or keys)')
   process.exit(2)
 }
 /** BENCH_ONLY=multi: only the exclusive comparison and rows (i), (j). */
 const MULTI_ONLY = ONLY.includes('multi')
+/** BENCH_ONLY=keys: only ours against ours {keys: true}, rows (a) page cache, (b), (g). */
+const KEYS_ONLY = ONLY.includes('keys')
+/** A partial run (multi or keys) in main: only that group's rows, no peers, no file. */
+const PARTIAL = MULTI_ONLY || KEYS_ONLY
 
 const log = (msg) => process.stderr.write(`[bench ${((performance.now() - started) / 1e3).toFixed(0).padStart(3)}s] ${msg}\n`)
 
@@ -220,18 +232,20 @@ function median(xs) {
 
 // `exclusive`: ours is also measured opened with {exclusive: true}, right
 // beside the default open in each repetition (which goes first alternates).
+// `keys`: likewise ours opened with {keys: true} (rows (a) page cache and (b);
+// (g) is measured on (b)'s stores).
 const ROWS = [
-  { id: 'putCache', label: `(a) single put, page cache (${fmtInt(N)} keys)`, unit: 'ops/s', better: 'higher', calls: CALLS.putCache, exclusive: true },
+  { id: 'putCache', label: `(a) single put, page cache (${fmtInt(N)} keys)`, unit: 'ops/s', better: 'higher', calls: CALLS.putCache, exclusive: true, keys: true },
   { id: 'putDurable', label: `(a) single put, durable: fsync per write (${fmtInt(N_DURABLE)} keys)`, unit: 'ops/s', better: 'higher', calls: CALLS.putDurable },
   { id: 'asyncDurable', label: `(a) async puts, group commit, durable (${fmtInt(N_ASYNC)} at once)`, unit: 'ops/s', better: 'higher', calls: CALLS.asyncDurable, exclusive: true },
-  { id: 'batch', label: `(b) one batch of ${fmtInt(N)} puts`, unit: 'ops/s', better: 'higher', calls: CALLS.batch, exclusive: true },
+  { id: 'batch', label: `(b) one batch of ${fmtInt(N)} puts`, unit: 'ops/s', better: 'higher', calls: CALLS.batch, exclusive: true, keys: true },
   { id: 'get', label: `(c) random get of a 64-byte value (${fmtInt(GETS)} gets)`, unit: 'ops/s', better: 'higher', calls: CALLS.get, exclusive: true },
   { id: 'getAbsent', label: `(d) get of an absent key (${fmtInt(GETS)} gets)`, unit: 'ops/s', better: 'higher', calls: CALLS.get, exclusive: true },
   { id: 'largeWrite', label: `(e) write ${LARGE} values of 1 MiB, page cache`, unit: 'MB/s', better: 'higher', calls: CALLS.large },
   { id: 'largeRead', label: `(e) read back ${LARGE} values of 1 MiB (x${LARGE_PASSES}; first+last byte touched)`, unit: 'MB/s', better: 'higher', calls: CALLS.large },
   { id: 'reopen100k', label: `(f) close, reopen, first get: ${fmtInt(N)} keys`, unit: 'ms', better: 'lower', calls: CALLS.reopen },
   { id: 'reopen1m', label: `(f) close, reopen, first get: ${fmtInt(N_BIG)} keys`, unit: 'ms', better: 'lower', calls: CALLS.reopen },
-  { id: 'disk', label: `(g) bytes on disk per entry (${fmtInt(N)} x 64 B values, after close)`, unit: 'B', better: 'lower', calls: CALLS.batch },
+  { id: 'disk', label: `(g) bytes on disk per entry (${fmtInt(N)} x 64 B values, after close)`, unit: 'B', better: 'lower', calls: CALLS.batch, keys: true },
   { id: 'asyncCache', label: `(h) ${fmtInt(N_ASYNC)} concurrent async puts, page cache`, unit: 'ops/s', better: 'higher', calls: CALLS.asyncCache, exclusive: true },
   {
     id: 'multiWrite',
@@ -252,6 +266,10 @@ const ROWS = [
 ]
 /** The rows BENCH_ONLY=multi runs. */
 const MULTI_ROWS = ROWS.filter((r) => r.exclusive || r.multi).map((r) => r.id)
+/** The rows BENCH_ONLY=keys runs. */
+const KEYS_ROWS = ROWS.filter((r) => r.keys).map((r) => r.id)
+/** The rows this run measures. */
+const RUN_ROWS = MULTI_ONLY ? MULTI_ROWS : KEYS_ONLY ? KEYS_ROWS : ROWS.map((r) => r.id)
 
 // ------------------------------------------------------------------ formatting
 
@@ -301,19 +319,22 @@ async function main() {
   }
   const root = fs.mkdtempSync(path.join(process.env.BENCH_DIR || os.tmpdir(), 'srd-bench-'))
   const loadBefore = os.loadavg()
-  log(`temp dir ${root}; ${REPS} repetitions; ${os.cpus().length} CPUs; load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}${MULTI_ONLY ? `; only ${MULTI_ROWS.join(', ')}` : ''}`)
-  const samples = Object.fromEntries(ROWS.map((r) => [r.id, Object.fromEntries([...ENGINE_NAMES, EXCLUSIVE].map((e) => [e, []]))]))
+  log(`temp dir ${root}; ${REPS} repetitions; ${os.cpus().length} CPUs; load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}${PARTIAL ? `; only ${RUN_ROWS.join(', ')}` : ''}`)
+  const samples = Object.fromEntries(ROWS.map((r) => [r.id, Object.fromEntries([...ENGINE_NAMES, EXCLUSIVE, KEYS].map((e) => [e, []]))]))
   const perEngine = () => Object.fromEntries(ENGINE_NAMES.map((e) => [e, []]))
   const extra = { largeReadUsPerValue: perEngine(), firstPassUs: perEngine(), warmLargeUs: perEngine(), warmSmallUs: perEngine(), copyUs: perEngine(), diskApparent: {} }
   const multi = { processMs: perEngine(), writerPerSec: perEngine(), writerPerSecAll: perEngine(), failures: [] }
-  // The engines of a row in repetition `rep`: ours and ours {exclusive: true}
-  // side by side (alternating which goes first) where the row compares them.
+  // The engines of a row in repetition `rep` (none if this run skips it): ours
+  // and ours {exclusive: true} and/or {keys: true} side by side where the row
+  // compares them, ours in the middle, each variant before it in every other
+  // repetition (odd: keys, ours, exclusive; even: exclusive, ours, keys).
   const enginesOf = (rowId, rep) => {
     const row = ROWS.find((r) => r.id === rowId)
+    if (!RUN_ROWS.includes(rowId)) return []
     if (row.multi) return row.multi
-    if (!row.exclusive) return ENGINE_NAMES
-    const pair = rep % 2 ? ['ours', EXCLUSIVE] : [EXCLUSIVE, 'ours']
-    return MULTI_ONLY ? pair : [...pair, ...PEERS]
+    const [a, b] = [...(row.exclusive && !KEYS_ONLY ? [EXCLUSIVE] : []), ...(row.keys && !MULTI_ONLY ? [KEYS] : [])]
+    const side = a === undefined ? ['ours'] : b === undefined ? (rep % 2 ? ['ours', a] : [a, 'ours']) : rep % 2 ? [b, 'ours', a] : [a, 'ours', b]
+    return PARTIAL ? side : [...side, ...PEERS]
   }
   const floors = { lmdbUs: [], levelUs: [], readUs: [], touchUs: [], locateUs: [], asyncMs: [] }
   const timings = {}
@@ -324,7 +345,7 @@ async function main() {
     // Stores reopened by (f), populated once (not timed).
     let t = performance.now()
     const reopenDirs = {}
-    for (const [tag, n] of MULTI_ONLY ? [] : [['100k', N], ['1m', N_BIG]]) {
+    for (const [tag, n] of PARTIAL ? [] : [['100k', N], ['1m', N_BIG]]) {
       reopenDirs[tag] = {}
       for (const engine of ENGINE_NAMES) {
         const dir = path.join(root, `reopen-${tag}-${engine}`)
@@ -348,7 +369,7 @@ async function main() {
       for (const engine of enginesOf('putCache', rep)) {
         await step('putCache', engine, { op: 'put', dir: fresh('put', engine), n: N, durable: false }, (r) => ({ putCache: r.opsPerSec }))
       }
-      for (const engine of MULTI_ONLY ? [] : ENGINE_NAMES) {
+      for (const engine of PARTIAL ? [] : ENGINE_NAMES) {
         await step('putDurable', engine, { op: 'put', dir: fresh('durable', engine), n: N_DURABLE, durable: true }, (r) => ({ putDurable: r.opsPerSec }))
       }
       for (const engine of enginesOf('asyncDurable', rep)) {
@@ -359,13 +380,14 @@ async function main() {
         if (engine === 'better-sqlite3') continue
         await step('asyncCache', engine, { op: 'asyncPut', dir: fresh('async', engine), n: N_ASYNC, durable: false }, (r) => ({ asyncCache: r.opsPerSec }))
       }
-      if (!MULTI_ONLY) {
+      if (!PARTIAL) {
         const r = await runWorker({ op: 'asyncFloor', engine: 'ours', dir: fresh('async-floor', 'ours'), n: N_ASYNC })
         floors.asyncMs.push(r.ms)
         log(`rep ${rep}/${REPS} floor    async: a Promise per write + Promise.all, no store: ${sig(r.ms)} ms`)
       }
       for (const engine of enginesOf('batch', rep)) {
-        // The disk row is the default open's (the exclusive store only lacks the 4 KiB .shm page).
+        // The disk row is the default open's (the exclusive store only lacks the 4 KiB .shm page),
+        // and the {keys: true} store's beside it.
         const pick = engine === EXCLUSIVE ? (r) => ({ batch: r.opsPerSec }) : (r) => ({ batch: r.opsPerSec, disk: r.bytesPerEntry })
         const r = await step('batch', engine, { op: 'batch', dir: fresh('batch', engine), n: N }, pick)
         if (engine !== EXCLUSIVE) extra.diskApparent[engine] = r.apparentPerEntry
@@ -376,12 +398,12 @@ async function main() {
           getAbsent: r.absentOpsPerSec,
         }))
       }
-      if (!MULTI_ONLY) {
+      if (!PARTIAL) {
         const r = await runWorker({ op: 'getFloor', engine: 'ours', dir: fresh('get-floor', 'ours'), n: N, gets: GETS, warm: Math.min(N, GETS / 10) })
         for (const k of ['lmdbUs', 'levelUs', 'readUs', 'touchUs', 'locateUs']) floors[k].push(r[k])
         log(`rep ${rep}/${REPS} floor    get, one process: lmdb ${sig(r.lmdbUs)} us, classic-level ${sig(r.levelUs)} us, ours ${sig(r.readUs)} us, locate + touch ${sig(r.touchUs)} us, locate ${sig(r.locateUs)} us`)
       }
-      for (const engine of MULTI_ONLY ? [] : ENGINE_NAMES) {
+      for (const engine of PARTIAL ? [] : ENGINE_NAMES) {
         const r = await step('large', engine, { op: 'large', dir: fresh('large', engine), count: LARGE, passes: LARGE_PASSES }, (r) => ({
           largeWrite: r.writeMBps,
           largeRead: r.readMBps,
@@ -392,7 +414,7 @@ async function main() {
         extra.warmSmallUs[engine].push(r.warmUsPerSmallValue)
         extra.copyUs[engine].push(r.copyUsPerValue)
       }
-      for (const [tag, n, rowId] of MULTI_ONLY ? [] : [['100k', N, 'reopen100k'], ['1m', N_BIG, 'reopen1m']]) {
+      for (const [tag, n, rowId] of PARTIAL ? [] : [['100k', N, 'reopen100k'], ['1m', N_BIG, 'reopen1m']]) {
         for (const engine of ENGINE_NAMES) {
           await step(rowId, engine, { op: 'reopen', dir: reopenDirs[tag][engine], key: `key-${n >> 1}` }, (r) => ({ [rowId]: r.ms }))
         }
@@ -426,6 +448,14 @@ async function main() {
       process.stdout.write(multiReport(result))
       log(`done in ${((performance.now() - started) / 1e3).toFixed(0)} s (no file written)`)
       if (multi.failures.length) process.exitCode = 1
+      return
+    }
+    if (KEYS_ONLY) {
+      const rows = aggregateRows(samples, multi).filter((r) => KEYS_ROWS.includes(r.id))
+      const byId = Object.fromEntries(rows.map((r) => [r.id, r]))
+      const result = { reps: REPS, rows, diskApparentPerEntry: extra.diskApparent, targets: keysTargets(byId), machine: { loadavgBefore: loadBefore, loadavgAfter: os.loadavg() } }
+      process.stdout.write(keysReport(result))
+      log(`done in ${((performance.now() - started) / 1e3).toFixed(0)} s (no file written)`)
       return
     }
 
@@ -468,7 +498,7 @@ async function main() {
     const med = (m) => Object.fromEntries(ENGINE_NAMES.map((e) => [e, median(m[e])]))
     const largeReadUs = med(extra.largeReadUsPerValue)
     const readSize = { firstPassUs1MiB: med(extra.firstPassUs), warmUs1MiB: med(extra.warmLargeUs), warmUs64B: med(extra.warmSmallUs), copyUs1MiB: median(Object.values(extra.copyUs).flat()) }
-    const targets = [...evaluateTargets(byId, memory, rust, readSize), ...multiTargets(byId), ...streamTargets(streams)]
+    const targets = [...evaluateTargets(byId, memory, rust, readSize), ...multiTargets(byId), ...keysTargets(byId), ...streamTargets(streams)]
     const bounds = boundsOf(byId, floors)
     const durationS = (performance.now() - started) / 1e3
     const loadAfter = os.loadavg()
@@ -516,9 +546,10 @@ async function main() {
 }
 
 /**
- * Each row's medians (ours {exclusive: true} too, where measured), its ratios
- * to the peers, ours default / exclusive, and the engines whose run of the
- * row failed its check (their figure is dropped).
+ * Each row's medians (ours {exclusive: true} and {keys: true} too, where
+ * measured), its ratios to the peers, ours default / exclusive, ours keys /
+ * default, and the engines whose run of the row failed its check (their
+ * figure is dropped).
  */
 function aggregateRows(samples, multi) {
   return ROWS.map((row) => {
@@ -526,12 +557,16 @@ function aggregateRows(samples, multi) {
     const ratios = {}
     const failed = {}
     for (const f of multi.failures) if (f.row === row.id) failed[f.engine] = f.message
-    for (const e of [...ENGINE_NAMES, ...(row.exclusive ? [EXCLUSIVE] : [])]) values[e] = failed[e] ? null : median(samples[row.id][e])
+    for (const e of [...ENGINE_NAMES, ...(row.exclusive ? [EXCLUSIVE] : []), ...(row.keys ? [KEYS] : [])]) values[e] = failed[e] ? null : median(samples[row.id][e])
     for (const p of PEERS) ratios[p] = ratioOf(row, values.ours, values[p])
     // Also each repetition's own pair (run back to back): how much of the gap is noise.
-    const pairs = row.exclusive ? samples[row.id].ours.map((x, i) => ratioOf(row, x, samples[row.id][EXCLUSIVE][i] ?? null)) : []
-    const extra = row.exclusive ? { exclusiveRatio: ratioOf(row, values.ours, values[EXCLUSIVE]), exclusivePairRatios: pairs } : {}
-    const samplesOf = Object.fromEntries(Object.entries(samples[row.id]).filter(([e]) => e !== EXCLUSIVE || row.exclusive))
+    const pairs = (a, b) => samples[row.id][a].map((x, i) => ratioOf(row, x, samples[row.id][b][i] ?? null))
+    const extra = {
+      ...(row.exclusive ? { exclusiveRatio: ratioOf(row, values.ours, values[EXCLUSIVE]), exclusivePairRatios: pairs('ours', EXCLUSIVE) } : {}),
+      // As every ratio here, > 1 means better: keys rate / default rate, default bytes / keys bytes.
+      ...(row.keys ? { keysRatio: ratioOf(row, values[KEYS], values.ours), keysPairRatios: pairs(KEYS, 'ours') } : {}),
+    }
+    const samplesOf = Object.fromEntries(Object.entries(samples[row.id]).filter(([e]) => (e !== EXCLUSIVE || row.exclusive) && (e !== KEYS || row.keys)))
     return { ...row, values, ratios, ...extra, ...(Object.keys(failed).length ? { failed } : {}), samples: samplesOf }
   })
 }
@@ -611,6 +646,82 @@ function multiReport(result) {
   lines.push('')
   for (const t of multiText(result)) lines.push(t.replace(/`|\*\*/g, ''))
   lines.push(`ours (exclusive): ${EXCLUSIVE_CALLS}`)
+  lines.push('')
+  lines.push('Targets:')
+  for (const t of result.targets) lines.push(`  [${t.met ? 'met ' : 'MISS'}] ${t.text}: ${t.actual} (required ${t.required})`)
+  lines.push('')
+  return lines.join('\n')
+}
+
+// ------------------------------------------------------------------ keys: true
+
+/** The rows that measured ours {keys: true} in this result (none in a run that did not, e.g. BENCH_ONLY=multi). */
+function keysRows(result) {
+  return result.rows.filter((r) => r.keys && r.values?.[KEYS] !== null && r.values?.[KEYS] !== undefined)
+}
+
+/** What {keys: true} multiplies: the time of a rate row, the bytes of a size row (1 / keys/default). */
+function keysCost(row) {
+  const r = row.keysRatio
+  return r ? `${sig(1 / r, 2)}x the ${row.unit === 'B' ? 'bytes' : 'time'}` : 'n/a'
+}
+
+/** Target of {keys: true}: a single put within 1.5x of a plain put (the rest is reported, not targeted: keysText). */
+function keysTargets(byId) {
+  const row = byId.putCache
+  if (!row || !row.keys || row.values[KEYS] === null || row.values[KEYS] === undefined) return []
+  const r = row.keysRatio
+  return [
+    {
+      key: 'putCache/keys',
+      text: `${row.label}: {keys: true} vs the default open (keep a single put within 1.5x of a plain put)`,
+      required: `>= ${sig(1 / 1.5, 2)}x (1 / 1.5)`,
+      actual:
+        `${fmtRatio(r)} (${fmtValue(row.values[KEYS], row.unit)} vs ${fmtValue(row.values.ours, row.unit)}: ${keysCost(row)}; ` +
+        `each repetition's pair: ${row.keysPairRatios.map(fmtRatio).join(' ')}, median ${fmtRatio(median(row.keysPairRatios))})`,
+      met: r !== null && r >= 1 / 1.5,
+      value: r,
+    },
+  ]
+}
+
+/** The {keys: true} figures of the rows without a target, as one sentence (for every report). */
+function keysText(result) {
+  const rows = keysRows(result).filter((r) => r.id !== 'putCache')
+  if (!rows.length) return []
+  const apparent = result.diskApparentPerEntry
+  const parts = rows.map((r) => {
+    const disk = r.id === 'disk' && apparent && apparent[KEYS] && apparent.ours ? ` (apparent size: ${sig(apparent[KEYS])} B vs ${sig(apparent.ours)} B)` : ''
+    return `${r.label.split(' (')[0]}: ${fmtValue(r.values[KEYS], r.unit)} vs ${fmtValue(r.values.ours, r.unit)}${disk}, keys/default ${fmtRatio(r.keysRatio)}: ${keysCost(r)}`
+  })
+  return [
+    `Keys you can list (\`{ keys: true }\`: each key's bytes in an entry of their own, in the same append just before the value), measured beside the default open in each repetition, no target: ${parts.join('; ')}.`,
+  ]
+}
+
+/** BENCH_ONLY=keys: ours against ours {keys: true} in rows (a) page cache, (b), (g), and the target. */
+function keysReport(result) {
+  const lines = ['']
+  const head = ['row', 'unit', 'ours', 'ours (keys)', 'keys/default', 'cost of keys', "each repetition's keys/default"]
+  const body = result.rows.map((r) => [
+    r.label,
+    r.better === 'higher' ? `${r.unit} (higher is better)` : `${r.unit} (lower is better)`,
+    fmtValue(r.values.ours, r.unit),
+    fmtValue(r.values[KEYS], r.unit),
+    fmtRatio(r.keysRatio),
+    keysCost(r),
+    r.keysPairRatios.map(fmtRatio).join(' '),
+  ])
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => String(b[i]).length)))
+  const fmt = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ')
+  lines.push(`ours default vs {keys: true}: median of ${result.reps}; ratio > 1 = keys on is better; load average before/after ${result.machine.loadavgBefore.map((x) => x.toFixed(2)).join(' ')} / ${result.machine.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}`)
+  lines.push('')
+  lines.push(fmt(head))
+  lines.push(widths.map((w) => '-'.repeat(w)).join('  '))
+  for (const b of body) lines.push(fmt(b))
+  lines.push('')
+  for (const t of keysText(result)) lines.push(t.replace(/`|\*\*/g, ''))
+  lines.push(`ours (keys): ${KEYS_CALLS}`)
   lines.push('')
   lines.push('Targets:')
   for (const t of result.targets) lines.push(`  [${t.met ? 'met ' : 'MISS'}] ${t.text}: ${t.actual} (required ${t.required})`)
@@ -930,9 +1041,11 @@ function boundsText(b, us) {
 
 // ------------------------------------------------------------------ reports
 
-// The exclusive columns go last, so the README's headline keeps its columns.
+// The exclusive columns, then the keys columns (only if this run measured
+// them), go last, so the README's headline keeps its columns.
 function tableRows(result) {
-  const head = ['row', 'unit', ...ENGINE_NAMES, ...PEERS.map((p) => `ours/${p}`), 'ours (exclusive)', 'default/exclusive']
+  const keys = keysRows(result).length > 0
+  const head = ['row', 'unit', ...ENGINE_NAMES, ...PEERS.map((p) => `ours/${p}`), 'ours (exclusive)', 'default/exclusive', ...(keys ? ['ours (keys)', 'keys/default'] : [])]
   const body = result.rows.map((r) => [
     r.label,
     r.better === 'higher' ? `${r.unit} (higher is better)` : `${r.unit} (lower is better)`,
@@ -940,6 +1053,7 @@ function tableRows(result) {
     ...PEERS.map((p) => fmtRatio(r.ratios[p])),
     r.exclusive ? fmtValue(r.values[EXCLUSIVE], r.unit) : '',
     r.exclusive ? fmtRatio(r.exclusiveRatio) : '',
+    ...(keys ? [r.keys ? fmtValue(r.values[KEYS], r.unit) : '', r.keys ? fmtRatio(r.keysRatio) : ''] : []),
   ])
   return { head, body }
 }
@@ -975,6 +1089,7 @@ function textReport(result) {
     `memory: our index at ${fmtInt(result.memory.keys)} keys: ${sig(result.memory.anonPerKey)} B/key of anonymous RSS; total RSS ${sig(result.memory.rssPerKey)} B/key, of which ${sig(result.memory.filePerKey)} B/key are mapped (page-cache) file pages`,
   )
   for (const t of multiText(result)) lines.push(t.replace(/`|\*\*/g, ''))
+  for (const t of keysText(result)) lines.push(t.replace(/`|\*\*/g, ''))
   const st = streamsText(result.streams)
   if (st) lines.push(st.replace(/`/g, ''))
   lines.push('')
@@ -987,6 +1102,7 @@ function textReport(result) {
     for (const e of ENGINE_NAMES) lines.push(`    ${e.padEnd(15)} ${r.calls[e]}`)
   }
   lines.push(`  ours (exclusive), in the rows that show it: ${EXCLUSIVE_CALLS}, run beside ours in each repetition (alternately first)`)
+  if (keysRows(result).length) lines.push(`  ours (keys), in the rows that show it: ${KEYS_CALLS}, run beside ours in each repetition (alternately first); keys/default > 1 means keys on is better`)
   lines.push('')
   const rr = rustRows(result)
   if (rr) {
@@ -1025,7 +1141,7 @@ function textReport(result) {
   return lines.join('\n')
 }
 
-const TARGETS_FROM = 'issue 4; the stream rows: issue 14; multi-process support: rows (i), (j) and ours default vs {exclusive: true}'
+const TARGETS_FROM = 'issue 4; the stream rows: issue 14; multi-process support: rows (i), (j) and ours default vs {exclusive: true}; keys you can list: ours {keys: true} vs default'
 
 function mdEscape(s) {
   return String(s).replace(/\|/g, '\\|')
@@ -1063,7 +1179,7 @@ function markdown(result) {
       `of which ${sig(result.memory.filePerKey)} B/key are page-cache pages of the mapped file touched while the index is built (shared, reclaimable).`,
   )
   L.push('')
-  for (const t of multiText(result)) {
+  for (const t of [...multiText(result), ...keysText(result)]) {
     L.push(t)
     L.push('')
   }
@@ -1079,6 +1195,10 @@ function markdown(result) {
   for (const r of result.rows) L.push(`| ${mdEscape(r.label)} | ${ENGINE_NAMES.map((e) => mdEscape(r.calls[e])).join(' | ')} |`)
   L.push('')
   L.push(`ours (exclusive), in the rows that show it: ${EXCLUSIVE_CALLS}, run beside ours in each repetition (alternately first).`)
+  if (keysRows(result).length) {
+    L.push('')
+    L.push(`ours (keys), in the rows that show it: ${KEYS_CALLS}, run beside ours in each repetition (alternately first); keys/default > 1 means keys on is better (in (g): default bytes / keys bytes).`)
+  }
   L.push('')
   L.push('</details>')
   L.push('')
