@@ -144,7 +144,7 @@ test('unknown option names are ERR_INVALID_ARG_VALUE naming the option; non-bool
     t.true(e.message.includes(`"${name}"`), `${what}: ${e.message}`)
   }
   for (const [what, call, name] of [
-    ['AsyncDataStore.open({ readOnly })', () => AsyncDataStore.open(file, { readOnly: true }), 'readOnly'],
+    ['AsyncDataStore.open({ readonly })', () => AsyncDataStore.open(file, { readonly: true }), 'readonly'],
     ['async read({ verfy })', () => s.async.read('k', { verfy: true }), 'verfy'],
     ['async writeStream({ sigal })', () => s.async.writeStream('w', [Buffer.from('x')], { sigal: null }), 'sigal'],
   ]) {
@@ -152,7 +152,7 @@ test('unknown option names are ERR_INVALID_ARG_VALUE naming the option; non-bool
     t.is(e.code, 'ERR_INVALID_ARG_VALUE', what)
     t.true(e.message.includes(`"${name}"`), `${what}: ${e.message}`)
   }
-  for (const opts of [{ repair: 'yes' }, { durable: 1 }, { verifyReads: null }]) {
+  for (const opts of [{ repair: 'yes' }, { durable: 1 }, { verifyReads: null }, { readOnly: 'yes' }, { exclusive: 1 }, { keys: 'on' }]) {
     t.is(t.throws(() => DataStore.open(file, opts)).code, 'ERR_INVALID_ARG_TYPE', JSON.stringify(opts))
   }
   t.is(t.throws(() => s.read('k', { verify: 'no' })).code, 'ERR_INVALID_ARG_TYPE')

@@ -53,3 +53,12 @@ export function closer(t) {
 
 /** A handle's payload as UTF-8 text (null stays null). */
 export const text = (h) => (h === null ? null : Buffer.from(h.bytes).toString('utf8'))
+
+/**
+ * The files in `dir`, sorted, less the shared pages (`<store>.shm`) that a
+ * store opened in the default (multi-process) mode keeps beside its file:
+ * what a test that no temporary file is left behind compares.
+ */
+export function storeDirFiles(dir) {
+  return fs.readdirSync(dir).filter((n) => !n.endsWith('.shm')).sort()
+}
