@@ -1393,6 +1393,8 @@ const HEADLINE = [
   '(d) get of an absent key',
   '(e) read back',
   '(h) 10,000 concurrent async puts',
+  '(i) 4 processes writing',
+  '(j) random get in one process while another writes',
 ]
 
 /** Replaces what lies between `start` and `end` in `file` by `body` (nothing if the markers are missing). */

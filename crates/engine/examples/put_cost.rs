@@ -5,7 +5,8 @@ use std::time::Instant;
 
 fn round(exclusive: bool, n: usize) -> f64 {
     let dir = tempfile::tempdir().unwrap();
-    let s = Store::open(dir.path().join("s.srd"), OpenOptions { create: true, exclusive, ..Default::default() }).unwrap();
+    let s =
+        Store::open(dir.path().join("s.srd"), OpenOptions { create: true, exclusive, ..Default::default() }).unwrap();
     let keys: Vec<String> = (0..n).map(|i| format!("key-{i}")).collect();
     let v = [7u8; 64];
     let t = Instant::now();
