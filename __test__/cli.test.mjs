@@ -234,13 +234,9 @@ test('a store another process has open: ERR_STORE_LOCKED explained (stop it, or 
   await ok(t, [store, 'write', 'k', 'v'])
   const holder = execFile(process.execPath, [
     '-e',
-    // exclusive: keeps other processes out also once several may share a store (issue 16; ignored before it).
+    // exclusive: keeps every other process out, readers too.
     `const { DataStore } = require(${JSON.stringify(repo)})
-    let s
-    try { s = DataStore.open(${JSON.stringify(store)}, { exclusive: true }) } catch (err) {
-      if (err.code !== 'ERR_INVALID_ARG_VALUE') throw err
-      s = DataStore.open(${JSON.stringify(store)}) // a library without the option
-    }
+    const s = DataStore.open(${JSON.stringify(store)}, { exclusive: true })
     console.log('open')
     setInterval(() => {}, 1000)`,
   ])
@@ -256,6 +252,42 @@ test('a store another process has open: ERR_STORE_LOCKED explained (stop it, or 
     t.regex(r.stderr, /Stop that process/)
     t.regex(r.stderr, /copy of the file/)
     t.notRegex(r.stderr, STACK)
+  }
+})
+
+test('a store a server has open (the default mode): read commands see its latest writes, writes reach it; a pipe closed early ends quietly', async (t) => {
+  const dir = tmpDir(t)
+  const store = path.join(dir, 's.srd')
+  const server = execFile(process.execPath, [
+    '-e',
+    `const { DataStore } = require(${JSON.stringify(repo)})
+    const s = DataStore.open(${JSON.stringify(store)})
+    s.write('greeting', 'hello')
+    let n = 0
+    setInterval(() => s.write('tick', String(++n)), 2)
+    process.stdin.on('data', () => process.stdout.write(String(s.read('from-cli')?.bytes ?? 'none') + '\\n'))
+    console.log('open')`,
+  ])
+  t.teardown(() => server.kill())
+  await new Promise((resolve, reject) => {
+    server.stdout.once('data', resolve)
+    server.once('exit', (code) => reject(new Error(`the server exited (${code})`)))
+  })
+  const r1 = Number(String((await ok(t, [store, 'read', 'tick'])).stdout))
+  const r2 = Number(String((await ok(t, [store, 'read', 'tick'])).stdout))
+  t.true(r1 > 0 && r2 > r1, `${r1} then ${r2}: the server's latest tick, each time`)
+  t.is(String((await ok(t, [store, 'read', 'greeting'])).stdout), 'hello')
+  await ok(t, [store, 'write', 'from-cli', 'yes'])
+  const seen = new Promise((resolve) => server.stdout.once('data', (d) => resolve(String(d).trim())))
+  server.stdin.write('?\n')
+  t.is(await seen, 'yes', 'the server reads what the command wrote, without reopening')
+  // `info | true`: the reader has closed the pipe before the command writes.
+  for (const args of ['info', 'metadata greeting', 'read greeting']) {
+    const piped = await new Promise((resolve) => {
+      execFile('sh', ['-c', `"${process.execPath}" "${bin}" "${store}" ${args} | true`], (err, stdout, stderr) => resolve({ err, stderr }))
+    })
+    t.is(piped.err, null, args)
+    t.is(piped.stderr, '', `${args}: no EPIPE error, no stack`)
   }
 })
 

@@ -6,6 +6,15 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
   return stream.writableLength > 0 && !stream.destroyed ? new Promise((resolve) => stream.once('drain', () => resolve())) : Promise.resolve()
 }
 
+// A reader that stops early (`... info | head -3`) closes the pipe: the rest
+// of the output is not wanted, as for any Unix tool. Not an error, and never
+// a crash (an 'error' event on stdout with no listener would be one).
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0)
+  process.stderr.write(`error: writing the output: ${err.message}\n`)
+  process.exit(1)
+})
+
 main(process.argv.slice(2)).then(
   async (code) => {
     await Promise.all([flushed(process.stdout), flushed(process.stderr)])
