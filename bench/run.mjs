@@ -634,18 +634,26 @@ function multiText(result) {
 
 /** BENCH_ONLY=multi: the rows it ran, the sentences on rows (i) and (j), the targets. */
 function multiReport(result) {
-  const lines = ['']
   const { head, body } = tableRows(result)
+  return partialReport(result, 'multi-process rows and ours default vs {exclusive: true}', head, body, multiText(result), `ours (exclusive): ${EXCLUSIVE_CALLS}`)
+}
+
+/**
+ * The report of a partial run (BENCH_ONLY): `title` with the machine's load,
+ * the table `head`/`body`, the `notes`, the `calls` line and the targets.
+ */
+function partialReport(result, title, head, body, notes, calls) {
+  const lines = ['']
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => String(b[i]).length)))
   const fmt = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ')
-  lines.push(`multi-process rows and ours default vs {exclusive: true}: median of ${result.reps}; load average before/after ${result.machine.loadavgBefore.map((x) => x.toFixed(2)).join(' ')} / ${result.machine.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}`)
+  lines.push(`${title}: median of ${result.reps}; load average before/after ${result.machine.loadavgBefore.map((x) => x.toFixed(2)).join(' ')} / ${result.machine.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}`)
   lines.push('')
   lines.push(fmt(head))
   lines.push(widths.map((w) => '-'.repeat(w)).join('  '))
   for (const b of body) lines.push(fmt(b))
   lines.push('')
-  for (const t of multiText(result)) lines.push(t.replace(/`|\*\*/g, ''))
-  lines.push(`ours (exclusive): ${EXCLUSIVE_CALLS}`)
+  for (const t of notes) lines.push(t.replace(/`|\*\*/g, ''))
+  lines.push(calls)
   lines.push('')
   lines.push('Targets:')
   for (const t of result.targets) lines.push(`  [${t.met ? 'met ' : 'MISS'}] ${t.text}: ${t.actual} (required ${t.required})`)
@@ -701,7 +709,6 @@ function keysText(result) {
 
 /** BENCH_ONLY=keys: ours against ours {keys: true} in rows (a) page cache, (b), (g), and the target. */
 function keysReport(result) {
-  const lines = ['']
   const head = ['row', 'unit', 'ours', 'ours (keys)', 'keys/default', 'cost of keys', "each repetition's keys/default"]
   const body = result.rows.map((r) => [
     r.label,
@@ -712,21 +719,7 @@ function keysReport(result) {
     keysCost(r),
     r.keysPairRatios.map(fmtRatio).join(' '),
   ])
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => String(b[i]).length)))
-  const fmt = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ')
-  lines.push(`ours default vs {keys: true}: median of ${result.reps}; ratio > 1 = keys on is better; load average before/after ${result.machine.loadavgBefore.map((x) => x.toFixed(2)).join(' ')} / ${result.machine.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}`)
-  lines.push('')
-  lines.push(fmt(head))
-  lines.push(widths.map((w) => '-'.repeat(w)).join('  '))
-  for (const b of body) lines.push(fmt(b))
-  lines.push('')
-  for (const t of keysText(result)) lines.push(t.replace(/`|\*\*/g, ''))
-  lines.push(`ours (keys): ${KEYS_CALLS}`)
-  lines.push('')
-  lines.push('Targets:')
-  for (const t of result.targets) lines.push(`  [${t.met ? 'met ' : 'MISS'}] ${t.text}: ${t.actual} (required ${t.required})`)
-  lines.push('')
-  return lines.join('\n')
+  return partialReport(result, 'ours default vs {keys: true}; ratio > 1 = keys on is better', head, body, keysText(result), `ours (keys): ${KEYS_CALLS}`)
 }
 
 // ------------------------------------------------------------------ stream memory
