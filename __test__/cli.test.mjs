@@ -281,6 +281,12 @@ test('a store a server has open (the default mode): read commands see its latest
   const seen = new Promise((resolve) => server.stdout.once('data', (d) => resolve(String(d).trim())))
   server.stdin.write('?\n')
   t.is(await seen, 'yes', 'the server reads what the command wrote, without reopening')
+  // repair rebuilds the file: it needs the server to close the store first.
+  const rep = await run([store, 'repair'])
+  t.is(rep.code, 1)
+  t.regex(rep.stderr, /ERR_STORE_LOCKED/)
+  t.regex(rep.stderr, /needs the store closed everywhere else/)
+  t.notRegex(rep.stderr, STACK)
   // `info | true`: the reader has closed the pipe before the command writes.
   for (const args of ['info', 'metadata greeting', 'read greeting']) {
     const piped = await new Promise((resolve) => {

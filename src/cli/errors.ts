@@ -64,8 +64,8 @@ export function describe(err: unknown, storePath: string | undefined): { text: s
       return {
         text:
           `error: ${where}${message} (ERR_STORE_LOCKED).\n` +
-          'Another process opened the store with { exclusive: true }, which keeps every other process out, ' +
-          'also readers.\n' +
+          'Another process has the store open in a way that keeps this command out: { exclusive: true } keeps ' +
+          'every other process out, readers too, and a repair needs the store closed everywhere else.\n' +
           `Stop that process (or have it open the store without exclusive) and run the command again, ` +
           `or run it on a copy of the file (cp ${storePath ?? '<store>'} copy.srd).`,
         exitCode: 1,

@@ -62,6 +62,9 @@ pub enum Error {
     StoreLocked,
     /// A writer method was called on a store opened read-only.
     ReadOnly,
+    /// What was asked needs the store closed in every other process (a
+    /// repair while others have it open); the message says what.
+    InUse(String),
     /// A key does not hash to the key hash given with it.
     HashCollision(String),
     /// The file holds no valid entry at all (see `salvage`).
@@ -108,6 +111,7 @@ impl Error {
             Error::KeyNotFound { key_hash } => Error::KeyNotFound { key_hash: *key_hash },
             Error::StoreLocked => Error::StoreLocked,
             Error::ReadOnly => Error::ReadOnly,
+            Error::InUse(m) => Error::InUse(m.clone()),
             Error::HashCollision(m) => Error::HashCollision(m.clone()),
             Error::NotAStore(m) => Error::NotAStore(m.clone()),
             Error::CorruptStore(m) => Error::CorruptStore(m.clone()),
@@ -131,7 +135,11 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            Error::InvalidArgument(m) | Error::HashCollision(m) | Error::NotAStore(m) | Error::CorruptStore(m) => {
+            Error::InvalidArgument(m)
+            | Error::HashCollision(m)
+            | Error::NotAStore(m)
+            | Error::CorruptStore(m)
+            | Error::InUse(m) => {
                 write!(f, "{m}")
             }
             Error::KeyNotFound { key_hash } => {

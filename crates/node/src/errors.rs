@@ -66,6 +66,7 @@ impl Coded {
                 "ERR_STORE_READ_ONLY",
                 "the store was opened with { readOnly: true }: open it without readOnly to write",
             ),
+            E::InUse(m) => Coded::new("ERR_STORE_LOCKED", m.clone()),
             E::HashCollision(m) => Coded::new("ERR_HASH_COLLISION", m.clone()),
             E::NotAStore(m) => Coded::new("ERR_NOT_A_STORE", m.clone()),
             E::CorruptStore(m) => Coded::new("ERR_CORRUPT_STORE", m.clone()),

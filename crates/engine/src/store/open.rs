@@ -160,6 +160,11 @@ impl Store {
                 shared.downgrade()?;
                 Ok(Store::assemble(path, rec, opts, created, Some(shared), word))
             }
+            Attached::Joined(_) if opts.repair => Err(Error::InUse(format!(
+                "{} is open in another process: a repair rebuilds the file, so it needs the store closed \
+                 everywhere else first (the processes that have it open read it as it is)",
+                path.display()
+            ))),
             Attached::Joined(shared) => {
                 drop((file, ro));
                 // Under the append lock, nothing appends and the path holds
