@@ -152,6 +152,10 @@ fn a_records_key_is_neither_shown_nor_writable_in_a_store_that_records_keys() {
     assert!(s.batch_read(&[&rk]).unwrap()[0].is_none());
     assert!(matches!(s.write(&rk, b"x"), Err(srd_engine::Error::InvalidArgument(_))), "nor written over");
     assert!(s.stream_writer(compute_hash(&rk), Some(&rk)).is_err());
+    assert!(matches!(s.delete(&rk), Err(srd_engine::Error::InvalidArgument(_))), "nor deleted");
+    assert!(matches!(s.batch_delete_key_hashes(&[compute_hash(&rk)]), Err(srd_engine::Error::InvalidArgument(_))));
+    let groups = s.apply_groups(&[Op::Delete(compute_hash(&rk))], &[srd_engine::Group { end: 1, allow_null: false }]);
+    assert!(matches!(groups.failed[..], [(0, srd_engine::Error::InvalidArgument(_))]));
     assert_eq!(listed(&s), ["k"]);
     assert_eq!(s.read(b"k").unwrap().unwrap().payload(), b"v");
 }

@@ -97,6 +97,15 @@ impl Store {
         self.with_index(|_, map, _| self.is_hidden(map, h, m)).unwrap_or(false)
     }
 
+    /// True when `h` is the hash of a live key record (a store that records keys).
+    pub(super) fn is_live_record(&self, h: u64) -> bool {
+        let ix = crate::locks::read(&self.index);
+        match ix.keys.get(h) {
+            Some(m) => self.is_hidden_under(ix, h, m),
+            None => false,
+        }
+    }
+
     /// Runs `f` on the index, a map and tail of one moment, and the live
     /// records as of that tail.
     fn with_records<R>(&self, f: impl FnOnce(&KeyIndex, &Arc<ReadMap>, u64, &Records) -> R) -> Result<R> {
