@@ -94,8 +94,8 @@ export declare class NativeStore {
   /** Checks that `keys[i]` hashes to `hashes[i]` (`ERR_HASH_COLLISION` if not). */
   checkKeyHashes(hashes: unknown, keys: unknown): void
   /** The recorded live keys starting with `prefix` (all if omitted), oldest record first. */
-  keys(prefix?: unknown | undefined | null): Array<Buffer>
-  keysAsync(prefix?: unknown | undefined | null): Promise<Array<Buffer>>
+  keys(prefix?: unknown | undefined | null): [Buffer, Float64Array]
+  keysAsync(prefix?: unknown | undefined | null): Promise<[Buffer, Float64Array]>
   /** The recorded key of a live key hash, or null. */
   keyOf(keyHash: unknown): Buffer | null
   len(): number

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream'
 import native = require('./native')
-import { type EntryHandle, type EntryMetadata, ensureVerified, metadataOf, payloadStream, withKey } from './handle'
+import { type EntryHandle, type EntryMetadata, ensureVerified, metadataOf, keysOf, payloadStream, withKey } from './handle'
 import { closedError, codedError, typeError } from './errors'
 import { WriteQueue } from './queue'
 import { checkAllowNull, splitPairs } from './args'
@@ -398,7 +398,7 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   async *keys(options?: KeysOptions): AsyncIterableIterator<Buffer> {
     this.#open()
     const { prefix } = checkKeysOptions(options)
-    yield* await this.native.keysAsync(prefix)
+    yield* keysOf(await this.native.keysAsync(prefix))
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<EntryHandle> {

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream'
 import native = require('./native')
-import { EntryHandle, type EntryMetadata, ensureVerified, metadataOf, payloadStream, withKey } from './handle'
+import { EntryHandle, type EntryMetadata, ensureVerified, metadataOf, keysOf, payloadStream, withKey } from './handle'
 import { typeError } from './errors'
 import { checkAllowNull, splitPairs } from './args'
 import {
@@ -262,7 +262,7 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
    * call. Keys written by hash, or while keys were not recorded, are not listed.
    */
   *keys(options?: KeysOptions): IterableIterator<Buffer> {
-    yield* this.native.keys(checkKeysOptions(options).prefix)
+    yield* keysOf(this.native.keys(checkKeysOptions(options).prefix))
   }
 
   [Symbol.iterator](): IterableIterator<EntryHandle> {
