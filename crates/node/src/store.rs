@@ -89,8 +89,7 @@ impl ToNapiValue for KeyList {
             bytes.extend_from_slice(&key);
             ends.push(bytes.len() as f64);
         }
-        // SAFETY: called by napi-rs with the live env of this call.
-        let env = unsafe { Env::from_raw(env) };
+        let env = Env::from_raw(env);
         let mut out = env.create_array(2)?;
         out.set(0, Buffer::from(bytes))?;
         out.set(1, Float64Array::new(ends))?;
