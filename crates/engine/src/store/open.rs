@@ -191,27 +191,11 @@ impl Store {
         let shared = if exclusive { None } else { Shared::attach_read_only(&path) };
         // Read before the file: a commit after this moves the word, and is followed.
         let word = shared.as_ref().map_or(0, |s| s.word_now());
-        let os_len = ro.metadata().at(Call::Stat, &path)?.len();
-        let map = ReadMap::new(&ro, os_len).at(Call::Map, &path)?;
-        let intact = intact_index(&map);
-        let valid = if intact.is_some() { os_len } else { recovery::valid_prefix_len(map.bytes()) };
-        if valid < os_len {
-            let scan = salvage::scan(map.bytes(), valid);
-            if !scan.is_torn_tail() {
-                return Err(corrupt(&path, &scan, true));
-            }
-            if valid == 0 {
-                return Err(not_a_store(&path, os_len));
-            }
-        }
-        let map = if valid < os_len { ReadMap::new(&ro, valid).at(Call::Map, &path)? } else { map };
-        let keys = intact.unwrap_or_else(|| KeyIndex::build(map.bytes()));
+        let opts = OpenOptions { exclusive, read_only: true, ..Default::default() };
         let file = ro.try_clone().at(Call::Open, &path)?;
-        let rec = Recovered { file, ro, map, keys, tail: valid, report: None };
-        let mut store =
-            Store::assemble(path, rec, OpenOptions { exclusive, ..Default::default() }, false, shared, word);
-        store.read_only = true;
-        Ok(store)
+        // Never a repair (refused with read_only), so nothing to relock.
+        let rec = recover(&path, file, ro, opts, &|_, _| Ok(()))?;
+        Ok(Store::assemble(path, rec, opts, false, shared, word))
     }
 
     fn assemble(
@@ -239,7 +223,7 @@ impl Store {
             shared: shared.map(std::sync::OnceLock::from).unwrap_or_default(),
             page_looks: std::sync::atomic::AtomicU32::new(0),
             seen: AtomicU64::new(word),
-            read_only: false,
+            read_only: opts.read_only,
             exclusive: opts.exclusive,
             keys: std::sync::atomic::AtomicBool::new(opts.keys),
             records: Mutex::new(None),
@@ -260,10 +244,10 @@ fn intact_index(map: &ReadMap) -> Option<KeyIndex> {
     }
 }
 
-/// Recovers the store file at open: its valid prefix, a torn tail cut,
-/// damage in the middle refused (or rebuilt on repair, after which
-/// `relock` takes the open's lock on the rebuilt file). The caller holds
-/// what keeps writers of other processes away.
+/// Recovers the store file at open: its valid prefix, a torn tail cut
+/// (read past, not cut, by a read-only open), damage in the middle refused
+/// (or rebuilt on repair, after which `relock` takes the open's lock on the
+/// rebuilt file). The caller holds what keeps writers of other processes away.
 fn recover(
     path: &Path,
     file: File,
@@ -284,7 +268,7 @@ fn recover(
         let scan = salvage::scan(map.bytes(), checked);
         if !scan.is_torn_tail() || (checked == 0 && opts.repair) || checked < valid {
             if !opts.repair {
-                return Err(corrupt(path, &scan, false));
+                return Err(corrupt(path, &scan, opts.read_only));
             }
             let report = salvage::rebuild(path, map.bytes(), &scan)?;
             drop((map, ro, file));
@@ -305,7 +289,9 @@ fn recover(
         // No fsync here: an un-synced cut can only bring the cut-off tail
         // back after an OS crash, and the next open cuts it again.
         drop(map);
-        file.set_len(valid).at(Call::Truncate, path)?;
+        if !opts.read_only {
+            file.set_len(valid).at(Call::Truncate, path)?;
+        }
         ReadMap::new(&ro, valid).at(Call::Map, path)?
     } else {
         map
