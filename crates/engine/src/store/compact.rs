@@ -1,11 +1,10 @@
 //! Whole-file work: iteration of live entries, verification of every
 //! checksum, and compaction into a new generation.
 
-use super::{Indexed, Store};
+use super::Store;
 use crate::entry::EntryHandle;
 use crate::error::{Call, Error, IoContext, Result};
 use crate::format;
-use crate::generation::Generation;
 use crate::index::KeyIndex;
 use crate::locks::{read, write};
 use crate::mapping::ReadMap;
@@ -150,12 +149,7 @@ impl Store {
             // The old file (unlinked now) goes with the old writer.
             *w = Writer::new(tmp, tail);
             let mut index = write(&self.index);
-            let mut generation = write(&self.generation);
-            *index = Indexed { keys: new_index, map: Arc::new(map) };
-            let old = std::mem::replace(&mut *generation, Arc::new(Generation::new(ro)));
-            let _ = old.file.unlock();
-            self.generation_id.store(generation.id, Ordering::Release);
-            self.tail.store(tail, Ordering::Release);
+            self.install_generation(&mut index, new_index, map, ro, tail);
             if let Some(state) = generation_word {
                 w.generation = state.generation;
                 self.seen.store(announce(), Ordering::Release);

@@ -7,7 +7,6 @@
 
 use super::{Indexed, Store};
 use crate::error::{Call, Error, IoContext, Result};
-use crate::generation::Generation;
 use crate::index::KeyIndex;
 use crate::locks::{read, write};
 use crate::mapping::ReadMap;
@@ -131,12 +130,7 @@ impl Store {
         }
         super::open::lock_shared(&ro).map_err(|e| e.on_path(&self.path))?;
         let id = registry::FileId::of(&ro, &self.path).at(Call::Stat, &self.path)?;
-        *ix = Indexed { keys, map: Arc::new(map) };
-        let generation = Arc::new(Generation::new(ro));
-        let old = std::mem::replace(&mut *write(&self.generation), generation.clone());
-        let _ = old.file.unlock();
-        self.generation_id.store(generation.id, Ordering::Release);
-        self.tail.store(now.tail, Ordering::Release);
+        self.install_generation(&mut ix, keys, map, ro, now.tail);
         self.seen.store(word, Ordering::Release);
         drop(ix);
         registry::moved((self as *const Store).cast(), id);

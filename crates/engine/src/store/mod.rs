@@ -185,6 +185,19 @@ impl Store {
         self.shared.get().is_some() && !self.read_only
     }
 
+    /// Makes the file `ro` (a map and the index of its first `tail` bytes) the
+    /// current generation, in the index write lock the caller holds (`ix`):
+    /// after a compaction here, or another process's. The old generation's
+    /// file lock is released; its maps stay valid for whoever holds them.
+    fn install_generation(&self, ix: &mut Indexed, keys: KeyIndex, map: ReadMap, ro: std::fs::File, tail: u64) {
+        *ix = Indexed { keys, map: Arc::new(map) };
+        let generation = Arc::new(Generation::new(ro));
+        let old = std::mem::replace(&mut *crate::locks::write(&self.generation), generation.clone());
+        let _ = old.file.unlock();
+        self.generation_id.store(generation.id, Ordering::Release);
+        self.tail.store(tail, Ordering::Release);
+    }
+
     /// The writer lock, for a write; with other processes, also their
     /// append lock, caught up to what they committed.
     fn writer(&self) -> Result<WriteGuard<'_>> {
