@@ -131,27 +131,10 @@ impl KeyIndex {
     /// `None`, and nothing changed, if the chain from the end does not lead
     /// exactly to `from`.
     pub fn apply_appended(&mut self, bytes: &[u8], from: u64) -> Option<()> {
-        let mut found = Vec::new();
-        let mut tail = bytes.len() as u64;
-        while tail > from {
-            let m = tail.checked_sub(METADATA_SIZE as u64)?;
-            let meta = Metadata::decode_at(bytes, m)?;
-            if meta.prev_offset < from {
-                return None;
-            }
-            let loc = EntryLocation::derive(bytes, m, meta.prev_offset)?;
-            if !crate::recovery::first_entry_ok(bytes, &loc, &meta) {
-                return None;
-            }
-            found.push((meta.key_hash, m, loc.tombstone));
-            tail = meta.prev_offset;
-        }
-        if tail != from {
-            return None;
-        }
+        let found = crate::recovery::appended(bytes, from)?;
         self.reserve(found.len());
-        for (h, m, tombstone) in found.into_iter().rev() {
-            if tombstone {
+        for (h, m, loc) in found {
+            if loc.tombstone {
                 self.remove(h);
             } else {
                 self.insert(h, m);

@@ -97,6 +97,34 @@ pub(crate) fn chain_len(bytes: &[u8], mut tail: u64) -> Option<usize> {
     Some(n)
 }
 
+/// The entries of the chain ending at the end of `bytes` that lie past
+/// `from` (appended since a chain ended there), oldest first: key hash,
+/// metadata offset and location, each link well formed as in [`chain_len`].
+/// `None` if the chain from the end does not lead exactly to `from`. Time is
+/// linear in those entries, not in the file.
+pub(crate) fn appended(bytes: &[u8], from: u64) -> Option<Vec<(u64, u64, EntryLocation)>> {
+    let mut found = Vec::new();
+    let mut tail = bytes.len() as u64;
+    while tail > from {
+        let m = tail.checked_sub(META)?;
+        let meta = Metadata::decode_at(bytes, m)?;
+        if meta.prev_offset < from {
+            return None;
+        }
+        let loc = EntryLocation::derive(bytes, m, meta.prev_offset)?;
+        if !first_entry_ok(bytes, &loc, &meta) {
+            return None;
+        }
+        found.push((meta.key_hash, m, loc));
+        tail = meta.prev_offset;
+    }
+    if tail != from {
+        return None;
+    }
+    found.reverse();
+    Some(found)
+}
+
 /// CRC32 of any range of `bytes` from checksums of prefixes taken every
 /// `step` bytes (one pass to build, on the slow path only).
 pub(crate) struct Prefix {

@@ -118,7 +118,7 @@ impl Store {
                     Op::Put(h, p) | Op::KeyedPut(h, _, p) if p == TOMBSTONE => h,
                     _ => continue,
                 };
-                if self.is_live_record(h) {
+                if self.live_record(h) == Some(true) {
                     return Err(Error::invalid(
                         "this key is reserved for key records in a store opened with { keys: true }: \
                          it deletes with the key it records",

@@ -42,21 +42,11 @@ impl Records {
     /// since, applied oldest first). False if their chain does not lead
     /// back to `upto` (the caller builds the set again).
     fn advance(&mut self, bytes: &[u8]) -> bool {
-        let mut found = Vec::new();
-        let mut tail = bytes.len() as u64;
-        while tail > self.upto {
-            let Some(m) = tail.checked_sub(METADATA_SIZE as u64) else { return false };
-            let Some(meta) = Metadata::decode_at(bytes, m) else { return false };
-            let Some(loc) = EntryLocation::of_indexed(bytes, m, meta.prev_offset) else { return false };
-            let record = !loc.tombstone && record_key(meta.key_hash, &bytes[loc.range()]).is_some();
-            found.push((meta.key_hash, record));
-            tail = meta.prev_offset;
-        }
-        if tail != self.upto {
+        let Some(found) = crate::recovery::appended(bytes, self.upto) else {
             return false;
-        }
-        for (h, record) in found.into_iter().rev() {
-            if record {
+        };
+        for (h, _, loc) in found {
+            if !loc.tombstone && record_key(h, &bytes[loc.range()]).is_some() {
                 self.set.insert(h);
             } else {
                 self.set.remove(&h);
@@ -97,13 +87,12 @@ impl Store {
         self.with_index(|_, map, _| self.is_hidden(map, h, m)).unwrap_or(false)
     }
 
-    /// True when `h` is the hash of a live key record (a store that records keys).
-    pub(super) fn is_live_record(&self, h: u64) -> bool {
+    /// Whether `h` is live: `None` if not, `Some(true)` for a live key
+    /// record (a store that records keys), `Some(false)` for any other entry.
+    pub(super) fn live_record(&self, h: u64) -> Option<bool> {
         let ix = crate::locks::read(&self.index);
-        match ix.keys.get(h) {
-            Some(m) => self.is_hidden_under(ix, h, m),
-            None => false,
-        }
+        let m = ix.keys.get(h)?;
+        Some(self.is_hidden_under(ix, h, m))
     }
 
     /// Runs `f` on the index, a map and tail of one moment, and the live

@@ -43,11 +43,7 @@ impl Store {
 
     pub fn exists_with_key_hash(&self, key_hash: u64) -> bool {
         self.follow();
-        let ix = read(&self.index);
-        match ix.keys.get(key_hash) {
-            Some(m) => !self.is_hidden_under(ix, key_hash, m),
-            None => false,
-        }
+        self.live_record(key_hash) == Some(false)
     }
 
     /// Reads `hashes`; when `keys` are given each must hash to its hash
