@@ -42,6 +42,9 @@ pub fn bytes<'a>(env: &Env, v: &Unknown<'a>, what: &str) -> Result<Cow<'a, [u8]>
 /// `stack` (no allocation, as in `key_hash`), other values as `bytes` gives them.
 pub fn key_bytes<'a>(env: &Env, v: &Unknown<'a>, stack: &'a mut [u8; 256], what: &str) -> Result<Cow<'a, [u8]>> {
     let (e, value) = raw(v);
+    // One call copies a short string onto the stack. If napi had to stop
+    // early, at least 255 - 3 bytes were written (a UTF-8 char is <= 4 bytes),
+    // so fewer than 252 means the whole string is there.
     let mut n = 0usize;
     // SAFETY: `stack` is writable for its length; napi writes at most 255 bytes plus NUL.
     let status = unsafe { sys::napi_get_value_string_utf8(e, value, stack.as_mut_ptr().cast(), stack.len(), &mut n) };
@@ -53,24 +56,8 @@ pub fn key_bytes<'a>(env: &Env, v: &Unknown<'a>, stack: &'a mut [u8; 256], what:
 
 /// XXH3 hash of a `string | Uint8Array` key.
 pub fn key_hash(env: &Env, v: &Unknown<'_>, what: &str) -> Result<u64> {
-    let (e, value) = raw(v);
-    // One call copies a short string onto the stack. If napi had to stop
-    // early, at least 255 - 3 bytes were written (a UTF-8 char is <= 4 bytes),
-    // so fewer than 252 means the whole string is there.
     let mut stack = [0u8; 256];
-    let mut n = 0usize;
-    // SAFETY: `stack` is writable for its length; napi writes at most 255 bytes plus NUL.
-    let status = unsafe { sys::napi_get_value_string_utf8(e, value, stack.as_mut_ptr().cast(), stack.len(), &mut n) };
-    if status == sys::Status::napi_ok {
-        if n < 252 {
-            return Ok(srd_engine::compute_hash(&stack[..n]));
-        }
-        return Ok(srd_engine::compute_hash(&string_bytes(e, value, None)?));
-    }
-    if let Some(slice) = binary(env, e, value, what)? {
-        return Ok(srd_engine::compute_hash(slice));
-    }
-    Err(invalid_type(env, &format!("{what} must be {BINARY_KINDS}")))
+    Ok(srd_engine::compute_hash(&key_bytes(env, v, &mut stack, what)?))
 }
 
 /// A full 64-bit key hash given as a `bigint`.
@@ -239,17 +226,6 @@ impl Drop for HandleScope {
         // SAFETY: the scope was opened in this env by `open` and is the innermost
         // one: scopes opened later in the call are closed before it (also dropped).
         unsafe { sys::napi_close_handle_scope(self.0, self.1) };
-    }
-}
-
-/// The bytes viewed by a TypedArray (any element type), a DataView or an
-/// ArrayBuffer; `None` for any other value. A view whose buffer was
-/// detached (transferred) is an `ERR_INVALID_ARG_VALUE`, never the empty
-/// bytes it now reports.
-fn binary<'a>(env: &Env, e: sys::napi_env, value: sys::napi_value, what: &str) -> Result<Option<&'a [u8]>> {
-    match typed_array(env, e, value, what)? {
-        Some(slice) => Ok(Some(slice)),
-        None => view_or_buffer(env, e, value, what),
     }
 }
 

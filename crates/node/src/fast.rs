@@ -149,17 +149,12 @@ unsafe extern "C" fn write(env: sys::napi_env, info: sys::napi_callback_info) ->
         return ptr::null_mut();
     };
     let r = c.with_store(|s| {
-        if s.records_keys() {
-            // The key's bytes go to the engine, which records them.
-            let mut stack = [0u8; 256];
-            let k = args::key_bytes(&c.env, &c.args[0], &mut stack, "key")?;
-            let p = args::bytes(&c.env, &c.args[1], "payload")?;
-            let op = Op::KeyedPut(srd_engine::compute_hash(&k), &k, &p);
-            return s.apply(&[op], false).map(|t| t as f64).map_err(|e| engine(&c.env, e));
-        }
-        let h = args::key_hash(&c.env, &c.args[0], "key")?;
+        let mut stack = [0u8; 256];
+        let k = args::key_bytes(&c.env, &c.args[0], &mut stack, "key")?;
         let p = args::bytes(&c.env, &c.args[1], "payload")?;
-        s.apply(&[Op::Put(h, &p)], false).map(|t| t as f64).map_err(|e| engine(&c.env, e))
+        // The key's bytes go to the engine, which records them if it records keys.
+        let op = Op::KeyedPut(srd_engine::compute_hash(&k), &k, &p);
+        s.apply(&[op], false).map(|t| t as f64).map_err(|e| engine(&c.env, e))
     });
     c.finish(r)
 }
