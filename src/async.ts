@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream'
 import native = require('./native')
-import { type EntryHandle, type EntryMetadata, ensureVerified, metadataOf, keysOf, payloadStream, withKey } from './handle'
+import { type EntryHandle, type EntryMetadata, ensureVerified, metadataOf, keysOf, payloadStream, withKeys } from './handle'
 import { closedError, codedError, typeError } from './errors'
 import { WriteQueue } from './queue'
 import { checkAllowNull, splitPairs } from './args'
@@ -388,10 +388,7 @@ export class AsyncDataStore implements AsyncDataStoreWriter<AsyncDataStore | Dat
   async *entries(): AsyncIterableIterator<EntryHandle> {
     this.#open()
     // Each batch is walked on a worker; awaiting it lets other work run.
-    for await (const batch of entryBatchesAsync(this.native)) {
-      if (!this.#recordsKeys) yield* batch
-      else for (const h of batch) yield withKey(h, this.native.keyOf(h.keyHash))
-    }
+    for await (const batch of entryBatchesAsync(this.native)) yield* withKeys(batch, this.#recordsKeys, this.native)
   }
 
   /** As `DataStore.keys`, listed on a worker thread. */

@@ -40,10 +40,24 @@ export function* keysOf([bytes, ends]: [Buffer, Float64Array]): IterableIterator
 /** Keys of the handles `entries()` yields in a store that records keys. */
 const KEYS = new WeakMap<EntryHandle, Buffer>()
 
-/** `handle`, whose `key` is now `key` (when known). */
-export function withKey(handle: EntryHandle, key: Buffer | null): EntryHandle {
-  if (key !== null) KEYS.set(handle, key)
-  return handle
+/**
+ * A batch of `entries()`: as it is, or, from a store that records keys,
+ * each handle with its `key` (asked of `store.keyOf`).
+ */
+export function* withKeys(
+  batch: EntryHandle[],
+  recordsKeys: boolean,
+  store: { keyOf(keyHash: bigint): Buffer | null },
+): IterableIterator<EntryHandle> {
+  if (!recordsKeys) {
+    yield* batch
+    return
+  }
+  for (const h of batch) {
+    const key = store.keyOf(h.keyHash)
+    if (key !== null) KEYS.set(h, key)
+    yield h
+  }
 }
 
 export class EntryHandle {

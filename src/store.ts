@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream'
 import native = require('./native')
-import { EntryHandle, type EntryMetadata, ensureVerified, metadataOf, keysOf, payloadStream, withKey } from './handle'
+import { EntryHandle, type EntryMetadata, ensureVerified, metadataOf, keysOf, payloadStream, withKeys } from './handle'
 import { typeError } from './errors'
 import { checkAllowNull, splitPairs } from './args'
 import {
@@ -250,10 +250,7 @@ export class DataStore implements DataStoreWriter<DataStore>, DataStoreReader, I
 
   /** Live entries, newest version of each key, newest first; a snapshot as of the call. */
   *entries(): IterableIterator<EntryHandle> {
-    for (const batch of entryBatches(this.native)) {
-      if (!this.recordsKeys) yield* batch
-      else for (const h of batch) yield withKey(h, this.native.keyOf(h.keyHash))
-    }
+    for (const batch of entryBatches(this.native)) yield* withKeys(batch, this.recordsKeys, this.native)
   }
 
   /**
