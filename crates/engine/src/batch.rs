@@ -65,9 +65,8 @@ impl Encoder {
                     self.note(h, false);
                 }
                 Op::Record(h, key) => {
-                    let r = crate::keys::record_hash(h);
-                    self.tail = format::encode_entry2(&mut self.buf, self.pos, r, crate::keys::PREFIX, key);
-                    self.note(r, true);
+                    self.tail = crate::keys::encode_record(&mut self.buf, self.pos, h, key);
+                    self.note(crate::keys::record_hash(h), true);
                 }
                 Op::Put(h, p) | Op::KeyedPut(h, _, p) if p.len() >= DIRECT_WRITE_MIN => {
                     // Large payload: write it from the caller's memory.

@@ -41,6 +41,14 @@ fn prefix_hash() -> u64 {
     *PREFIX_HASH
 }
 
+/// Appends the record of the key `key` (of hash `key_hash`) to `buf`,
+/// whose first byte lands at file offset `base`, as
+/// [`format::encode_entry`](crate::format::encode_entry) does; returns the
+/// new tail. The payload is written in two parts (no joined copy).
+pub(crate) fn encode_record(buf: &mut Vec<u8>, base: u64, key_hash: u64, key: &[u8]) -> u64 {
+    crate::format::encode_entry2(buf, base, record_hash(key_hash), PREFIX, key)
+}
+
 /// The payload of a key's record.
 pub fn record_payload(key: &[u8]) -> Vec<u8> {
     let mut p = Vec::with_capacity(PREFIX.len() + key.len());

@@ -139,12 +139,7 @@ impl Store {
         let mut w = self.writer()?;
         let mut record = Vec::new();
         let record_tail = match key {
-            Some(key) => format::encode_entry(
-                &mut record,
-                w.tail,
-                crate::keys::record_hash(key_hash),
-                &crate::keys::record_payload(key),
-            ),
+            Some(key) => crate::keys::encode_record(&mut record, w.tail, key_hash, key),
             None => w.tail,
         };
         let base = record_tail;
