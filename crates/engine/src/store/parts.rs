@@ -90,7 +90,8 @@ fn write_parts<'a>(
             if ops.iter().any(|op| matches!(op, Op::Delete(_))) {
                 return Err(Error::invalid("a batch given in parts holds puts only"));
             }
-            let ops = super::commit::expand(keyed, &ops).into_owned();
+            // (Only a store that records keys copies the part, expanded.)
+            let ops = if keyed { super::commit::expand(true, &ops).into_owned() } else { ops };
             enc.push(file, &ops, |_| false)?;
             kept.push(ops);
         }
